@@ -1,0 +1,305 @@
+// Package config loads the operator's configuration of a Plenum host from,
+// in rising precedence, built-in defaults, an optional YAML file, PLENUM_…
+// environment variables and command-line flags, and validates it once so
+// that a bad value stops start-up with one clear line.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/plenum-vote/plenum/core/store"
+)
+
+// Config is the whole configuration of a host.
+type Config struct {
+	// DataDir holds the SQLite database, the generated keys and other
+	// local state. Default "./data".
+	DataDir string `yaml:"data_dir"`
+	// Listen is the address the HTTP server binds. Default
+	// "127.0.0.1:8080": loopback only until the operator says otherwise.
+	Listen string `yaml:"listen"`
+	// BaseURL is the public URL members reach; default http://{Listen}.
+	BaseURL string `yaml:"base_url"`
+	// Database selects the engine; default SQLite at {DataDir}/plenum.db.
+	Database Database `yaml:"database"`
+	// MasterKeyFile holds the master key; default {DataDir}/master.key,
+	// generated on first start. MasterKey (environment only) overrides it.
+	MasterKeyFile string `yaml:"master_key_file"`
+	// MasterKey is the base64 master key from PLENUM_MASTER_KEY. It is not
+	// read from the file or flags so that it is never written to disk by
+	// accident.
+	MasterKey string `yaml:"-"`
+	// AuditKeyFile holds the ed25519 key that signs audit checkpoints;
+	// default {DataDir}/audit-signing.key, generated on first start.
+	AuditKeyFile string `yaml:"audit_key_file"`
+	// CheckpointInterval is how often audit chains are checkpointed.
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+	// TrustedProxies lists CIDRs whose X-Forwarded-For is believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// HostTenants lets a tenant be reached by a host name of its own.
+	HostTenants bool `yaml:"host_tenants"`
+	// Demo creates a demo tenant on first start.
+	Demo bool `yaml:"demo"`
+	// Log configures the structured log.
+	Log Log `yaml:"log"`
+	// ShutdownTimeout bounds the graceful shutdown.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Database selects and reaches the database.
+type Database struct {
+	// Driver is "sqlite" or "postgres".
+	Driver string `yaml:"driver"`
+	// DSN is a file path (SQLite) or a postgres:// URL.
+	DSN string `yaml:"dsn"`
+	// Role is assumed on PostgreSQL so row-level security applies even
+	// when connecting as the tables' owner; see core/store.
+	Role string `yaml:"role"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is json (default) or text.
+	Format string `yaml:"format"`
+}
+
+// Default returns the built-in defaults.
+func Default() Config {
+	return Config{
+		DataDir:            "data",
+		Listen:             "127.0.0.1:8080",
+		Database:           Database{Driver: string(store.SQLite)},
+		CheckpointInterval: time.Minute,
+		Demo:               true,
+		Log:                Log{Level: "info", Format: "json"},
+		ShutdownTimeout:    15 * time.Second,
+	}
+}
+
+// Flags binds the command-line flags every subcommand shares. Values set
+// on the command line win over file and environment.
+type Flags struct {
+	fs       *flag.FlagSet
+	file     string
+	dataDir  string
+	listen   string
+	baseURL  string
+	driver   string
+	dsn      string
+	logLevel string
+}
+
+// Register adds the shared flags to fs.
+func Register(fs *flag.FlagSet) *Flags {
+	f := &Flags{fs: fs}
+	fs.StringVar(&f.file, "config", "", "YAML configuration `file` (env PLENUM_CONFIG)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "`directory` for the database and keys (env PLENUM_DATA_DIR, default ./data)")
+	fs.StringVar(&f.listen, "listen", "", "HTTP listen `address` (env PLENUM_LISTEN, default 127.0.0.1:8080)")
+	fs.StringVar(&f.baseURL, "base-url", "", "public base `URL` (env PLENUM_BASE_URL, default http://{listen})")
+	fs.StringVar(&f.driver, "db-driver", "", "database `driver`: sqlite or postgres (env PLENUM_DATABASE_DRIVER)")
+	fs.StringVar(&f.dsn, "db-dsn", "", "database file path or postgres:// `URL` (env PLENUM_DATABASE_DSN)")
+	fs.StringVar(&f.logLevel, "log-level", "", "log `level`: debug, info, warn, error (env PLENUM_LOG_LEVEL)")
+	return f
+}
+
+// Load builds the configuration: defaults, then the file (flag, or
+// PLENUM_CONFIG), then the environment, then flags, then Validate.
+func (f *Flags) Load(getenv func(string) string) (Config, error) {
+	c := Default()
+	file := f.file
+	if file == "" {
+		file = getenv("PLENUM_CONFIG")
+	}
+	if file != "" {
+		if err := c.loadFile(file); err != nil {
+			return c, err
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return c, err
+	}
+	setIf(&c.DataDir, f.dataDir)
+	setIf(&c.Listen, f.listen)
+	setIf(&c.BaseURL, f.baseURL)
+	setIf(&c.Database.Driver, f.driver)
+	setIf(&c.Database.DSN, f.dsn)
+	setIf(&c.Log.Level, f.logLevel)
+	c.fillDerived()
+	return c, c.Validate()
+}
+
+func (c *Config) loadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		// yaml reports several problems on several lines; one line reads better.
+		msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+		return fmt.Errorf("config file %s: %s", path, msg)
+	}
+	return nil
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	setIf(&c.DataDir, getenv("PLENUM_DATA_DIR"))
+	setIf(&c.Listen, getenv("PLENUM_LISTEN"))
+	setIf(&c.BaseURL, getenv("PLENUM_BASE_URL"))
+	setIf(&c.Database.Driver, getenv("PLENUM_DATABASE_DRIVER"))
+	setIf(&c.Database.DSN, getenv("PLENUM_DATABASE_DSN"))
+	setIf(&c.Database.Role, getenv("PLENUM_DATABASE_ROLE"))
+	setIf(&c.MasterKeyFile, getenv("PLENUM_MASTER_KEY_FILE"))
+	setIf(&c.MasterKey, getenv("PLENUM_MASTER_KEY"))
+	setIf(&c.AuditKeyFile, getenv("PLENUM_AUDIT_KEY_FILE"))
+	setIf(&c.Log.Level, getenv("PLENUM_LOG_LEVEL"))
+	setIf(&c.Log.Format, getenv("PLENUM_LOG_FORMAT"))
+	if v := getenv("PLENUM_TRUSTED_PROXIES"); v != "" {
+		c.TrustedProxies = splitList(v)
+	}
+	if v := getenv("PLENUM_HOST_TENANTS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("PLENUM_HOST_TENANTS=%q: want true or false", v)
+		}
+		c.HostTenants = b
+	}
+	if v := getenv("PLENUM_DEMO"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("PLENUM_DEMO=%q: want true or false", v)
+		}
+		c.Demo = b
+	}
+	if v := getenv("PLENUM_CHECKPOINT_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("PLENUM_CHECKPOINT_INTERVAL=%q: want a duration such as 1m", v)
+		}
+		c.CheckpointInterval = d
+	}
+	return nil
+}
+
+// fillDerived sets the values that default from others.
+func (c *Config) fillDerived() {
+	if c.Database.Driver == "" {
+		c.Database.Driver = string(store.SQLite)
+	}
+	if c.Database.DSN == "" && c.Database.Driver == string(store.SQLite) {
+		c.Database.DSN = filepath.Join(c.DataDir, "plenum.db")
+	}
+	if c.MasterKeyFile == "" {
+		c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
+	}
+	if c.AuditKeyFile == "" {
+		c.AuditKeyFile = filepath.Join(c.DataDir, "audit-signing.key")
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Listen
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+}
+
+// Validate reports the first invalid value as one line that says how to
+// fix it.
+func (c Config) Validate() error {
+	if strings.TrimSpace(c.DataDir) == "" {
+		return errors.New("data_dir is empty: set PLENUM_DATA_DIR or --data-dir")
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("listen address %q is not host:port (e.g. 127.0.0.1:8080)", c.Listen)
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("base_url %q must be an http:// or https:// URL without query", c.BaseURL)
+	}
+	dbc := c.StoreConfig()
+	if err := dbc.Validate(); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err2 := netip.ParseAddr(p); err2 != nil {
+				return fmt.Errorf("trusted proxy %q is neither an IP address nor a CIDR", p)
+			}
+		}
+	}
+	if c.CheckpointInterval < time.Second {
+		return fmt.Errorf("checkpoint_interval %s is below one second", c.CheckpointInterval)
+	}
+	if _, err := ParseLevel(c.Log.Level); err != nil {
+		return err
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		return fmt.Errorf("log format %q: want json or text", c.Log.Format)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return errors.New("shutdown_timeout must be positive")
+	}
+	return nil
+}
+
+// StoreConfig returns the database configuration for core/store.
+func (c Config) StoreConfig() store.Config {
+	return store.Config{Driver: store.Dialect(c.Database.Driver), DSN: c.Database.DSN, Role: c.Database.Role}
+}
+
+// ParseLevel maps a level name to slog.Level.
+func ParseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "", "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("log level %q: want debug, info, warn or error", s)
+}
+
+// Logger returns the structured logger the configuration asks for.
+func (c Config) Logger(w io.Writer) *slog.Logger {
+	lvl, _ := ParseLevel(c.Log.Level)
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func setIf(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
