@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -102,5 +103,17 @@ func TestScopedRequiresTenant(t *testing.T) {
 		if _, err := db.Scoped(id); !errors.Is(err, store.ErrNoTenant) {
 			t.Errorf("Scoped(%q) = %v, want ErrNoTenant", id, err)
 		}
+	}
+}
+
+func TestOpenRejectsNonDatabaseFile(t *testing.T) {
+	p := t.TempDir() + "/plenum.db"
+	if err := os.WriteFile(p, []byte("this is not a database, it is a text file that is long enough to have a header"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), store.Config{Driver: store.SQLite, DSN: p})
+	if err == nil {
+		db.Close()
+		t.Fatal("Open accepted a text file")
 	}
 }
