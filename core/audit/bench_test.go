@@ -18,9 +18,11 @@ import (
 // transactions of batch events each, and reports appends/s.
 func benchAppend(b *testing.B, batch int) {
 	for _, c := range testkit.Databases(b) {
+		// b.Run calls its function several times with growing N: open the
+		// database once, on the outer benchmark.
+		db := testkit.OpenDB(b, c.Config)
+		f := newFixture(b, db)
 		b.Run(c.Name, func(b *testing.B) {
-			db := testkit.OpenDB(b, c.Config)
-			f := newFixture(b, db)
 			chains := []string{"tenant-a", "tenant-b", "tenant-c"}
 			evs := make([]audit.Event, batch)
 			for i := range evs {
@@ -112,22 +114,22 @@ func BenchmarkVerifyChain(b *testing.B) {
 // reading included.
 func BenchmarkVerifyDB(b *testing.B) {
 	for _, c := range testkit.Databases(b) {
+		db := testkit.OpenDB(b, c.Config)
+		f := newFixture(b, db)
+		s, _ := db.Scoped("tenant-a")
+		evs := make([]audit.Event, 500)
+		for i := range evs {
+			evs[i] = audit.Event{Actor: "user:42", Action: "vote.cast", IP: "203.0.113.9"}
+		}
+		for i := 0; i < 40; i++ {
+			if err := s.Tx(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+				_, err := f.log.AppendBatch(ctx, tx, evs)
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
 		b.Run(c.Name, func(b *testing.B) {
-			db := testkit.OpenDB(b, c.Config)
-			f := newFixture(b, db)
-			s, _ := db.Scoped("tenant-a")
-			evs := make([]audit.Event, 500)
-			for i := range evs {
-				evs[i] = audit.Event{Actor: "user:42", Action: "vote.cast", IP: "203.0.113.9"}
-			}
-			for i := 0; i < 40; i++ {
-				if err := s.Tx(context.Background(), func(ctx context.Context, tx *store.Tx) error {
-					_, err := f.log.AppendBatch(ctx, tx, evs)
-					return err
-				}); err != nil {
-					b.Fatal(err)
-				}
-			}
 			b.ResetTimer()
 			start := time.Now()
 			var events int64

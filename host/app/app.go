@@ -1,0 +1,149 @@
+// Package app assembles a Plenum host from its configuration: it opens the
+// database, the keyring and the audit log, builds the core services, runs
+// the first-start set-up and serves HTTP until its context ends.
+//
+// Commands of host/cmd/plenum open an App, use the services they need and
+// close it; `serve` also calls Serve.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/plenum-vote/plenum/core/audit"
+	"github.com/plenum-vote/plenum/core/crypto"
+	"github.com/plenum-vote/plenum/core/identity"
+	"github.com/plenum-vote/plenum/core/store"
+	"github.com/plenum-vote/plenum/core/tenancy"
+	"github.com/plenum-vote/plenum/host/config"
+)
+
+// App is an assembled host.
+type App struct {
+	Config    config.Config
+	Logger    *slog.Logger
+	DB        *store.DB
+	Keys      *crypto.Keyring
+	Audit     *audit.Log
+	Tenants   *tenancy.Service
+	Operators *identity.Operators
+	Metrics   *prometheus.Registry
+
+	// masterKeyGenerated is set when Open generated a new master key.
+	masterKeyGenerated bool
+}
+
+// Options tune Open.
+type Options struct {
+	// Migrate applies pending migrations; otherwise the schema must be
+	// current.
+	Migrate bool
+}
+
+// Open assembles the host described by cfg. Every failure is returned as
+// one line that says what is wrong and how to fix it.
+func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Options) (a *App, err error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	a = &App{Config: cfg, Logger: logger, Metrics: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			a.Close()
+			a = nil
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	}
+	a.DB, err = store.Open(ctx, cfg.StoreConfig())
+	if err != nil {
+		return nil, err
+	}
+	if opts.Migrate {
+		applied, err := a.DB.Migrate(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("migrate database: %w", err)
+		}
+		if len(applied) > 0 {
+			logger.Info("database migrated", "versions", applied)
+		}
+	} else if err := a.DB.CheckSchema(ctx); err != nil {
+		return nil, err
+	}
+	master, generated, err := loadMasterKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.masterKeyGenerated = generated
+	a.Keys, err = crypto.NewKeyring(ctx, a.DB, master)
+	if err != nil {
+		if generated {
+			// A fresh key cannot open keys stored by an earlier one: do not
+			// leave the useless key behind to confuse the next start.
+			_ = os.Remove(cfg.MasterKeyFile)
+			return nil, fmt.Errorf("the master key file %s was missing, but the database holds data keys made with another master key: restore the original key file or set PLENUM_MASTER_KEY", cfg.MasterKeyFile)
+		}
+		return nil, err
+	}
+	signer, err := audit.LoadOrCreateSigningKey(cfg.AuditKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	a.Audit, err = audit.New(ctx, a.DB, a.Keys, signer, audit.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	rec := recorder{log: a.Audit}
+	a.Tenants = tenancy.NewService(a.DB, a.Keys, rec, nil)
+	a.Operators = identity.NewOperators(a.DB, a.Keys, identityRecorder{log: a.Audit}, identity.OperatorOptions{})
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return a, nil
+}
+
+// loadMasterKey reads the master key from PLENUM_MASTER_KEY or the key
+// file, generating the file on a first start.
+func loadMasterKey(cfg config.Config) (key *crypto.MasterKey, generated bool, err error) {
+	if cfg.MasterKey != "" {
+		k, err := crypto.ParseMasterKey(cfg.MasterKey)
+		if err != nil {
+			return nil, false, fmt.Errorf("PLENUM_MASTER_KEY: %w", err)
+		}
+		return k, false, nil
+	}
+	if _, err := os.Stat(cfg.MasterKeyFile); errors.Is(err, fs.ErrNotExist) {
+		if err := crypto.GenerateMasterKeyFile(cfg.MasterKeyFile); err != nil {
+			return nil, false, fmt.Errorf("generate master key: %w", err)
+		}
+		generated = true
+	}
+	k, err := crypto.LoadMasterKeyFile(cfg.MasterKeyFile)
+	if err != nil {
+		return nil, false, err
+	}
+	return k, generated, nil
+}
+
+// MasterKeyGenerated reports whether Open generated a new master key file.
+func (a *App) MasterKeyGenerated() bool { return a.masterKeyGenerated }
+
+// Close releases the database.
+func (a *App) Close() {
+	if a != nil && a.DB != nil {
+		_ = a.DB.Close()
+	}
+}
+
+// InitialPasswordFile is where the first operator's generated password is
+// kept (0600) until the operator changes it.
+func (a *App) InitialPasswordFile() string {
+	return filepath.Join(a.Config.DataDir, "initial-operator-password")
+}

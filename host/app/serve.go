@@ -1,0 +1,92 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/plenum-vote/plenum/host/server"
+)
+
+// Serve runs the HTTP server on ln (or on Config.Listen when ln is nil)
+// and the background jobs until ctx ends, then shuts down gracefully: the
+// server stops accepting, in-flight requests finish within
+// Config.ShutdownTimeout, and a last audit checkpoint is written. ready,
+// when not nil, is called once the server accepts connections.
+func (a *App) Serve(ctx context.Context, ln net.Listener, ready func(addr net.Addr)) error {
+	srv, err := server.New(server.Options{
+		BaseURL:        a.Config.BaseURL,
+		TrustedProxies: a.Config.TrustedProxies,
+		HostTenants:    a.Config.HostTenants,
+	}, server.Deps{
+		Logger:    a.Logger,
+		Tenants:   a.Tenants,
+		DB:        a.DB,
+		Metrics:   a.Metrics,
+		Operators: a.Operators,
+	})
+	if err != nil {
+		return fmt.Errorf("build server: %w", err)
+	}
+	if ln == nil {
+		ln, err = net.Listen("tcp", a.Config.Listen)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w (set PLENUM_LISTEN or --listen to a free address)", a.Config.Listen, err)
+		}
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	jobs, stopJobs := context.WithCancel(ctx)
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		a.checkpointLoop(jobs)
+	}()
+
+	select {
+	case err = <-serveErr:
+		stopJobs()
+		<-jobsDone
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	a.Logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	shutErr := srv.Shutdown(sctx)
+	stopJobs()
+	<-jobsDone
+	if err := <-serveErr; err != nil && !errors.Is(err, net.ErrClosed) {
+		a.Logger.Error("server", "error", err)
+	}
+	if _, err := a.Audit.Checkpoint(sctx); err != nil {
+		a.Logger.Error("final audit checkpoint", "error", err)
+	}
+	return shutErr
+}
+
+// checkpointLoop signs the heads of advanced audit chains every
+// Config.CheckpointInterval.
+func (a *App) checkpointLoop(ctx context.Context) {
+	t := time.NewTicker(a.Config.CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.Audit.Checkpoint(ctx); err != nil {
+				if ctx.Err() == nil {
+					a.Logger.Error("audit checkpoint", "error", err)
+				}
+			} else if n > 0 {
+				a.Logger.Debug("audit checkpoint", "chains", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cli runs plenum in-process against dataDir and returns exit code,
+// stdout and stderr.
+func cli(t *testing.T, dataDir string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := map[string]string{"PLENUM_DATA_DIR": dataDir, "PLENUM_LOG_LEVEL": "error"}
+	code := run(context.Background(), args, &out, &errb, func(k string) string { return env[k] })
+	return code, out.String(), errb.String()
+}
+
+func TestCommands(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errOut := cli(t, dir, "migrate"); code != 0 || !strings.Contains(out, "schema at version") {
+		t.Fatalf("migrate: %d %q %q", code, out, errOut)
+	}
+	steps := []struct {
+		args []string
+		code int
+		out  string // substring of stdout
+		err  string // substring of stderr
+	}{
+		{[]string{"tenant", "create", "--slug", "rue-12", "--name", "Rue de la Paix 12"}, 0, "created tenant rue-12", ""},
+		{[]string{"tenant", "create", "--slug", "rue-12", "--name", "Again"}, 1, "", "already exists"},
+		{[]string{"tenant", "create", "--slug", "Bad Slug", "--name", "x"}, 1, "", "slug"},
+		{[]string{"tenant", "create", "--name", "no slug"}, 2, "", "--slug and --name are required"},
+		{[]string{"tenant", "list"}, 0, "rue-12", ""},
+		{[]string{"tenant", "list", "--json"}, 0, `"slug":"rue-12"`, ""},
+		{[]string{"audit", "verify"}, 0, "intact", ""},
+		{[]string{"audit", "verify", "--tenant", "rue-12"}, 0, "intact", ""},
+		{[]string{"audit", "verify", "--tenant", "nobody"}, 1, "", "not found"},
+		{[]string{"audit", "export", "--tenant", "rue-12"}, 0, `"tenant.create"`, ""},
+		{[]string{"keys", "rotate", "--tenant", "rue-12"}, 0, "rotated the data key", ""},
+		{[]string{"keys", "rotate"}, 0, "rotated the master key", ""},
+		{[]string{"audit", "verify"}, 0, "intact", ""},
+		{[]string{"tenant", "delete", "--slug", "rue-12"}, 2, "", "--yes"},
+		{[]string{"tenant", "delete", "--slug", "rue-12", "--yes"}, 0, "deleted tenant rue-12", ""},
+		{[]string{"tenant", "list"}, 0, "SLUG", ""},
+		{[]string{"version"}, 0, "plenum ", ""},
+		{[]string{"version", "--deps"}, 0, "github.com/gofiber/fiber/v2", ""},
+		{[]string{"nonsense"}, 2, "", "unknown command"},
+		{[]string{"tenant", "frobnicate"}, 2, "", "unknown subcommand"},
+		{[]string{"serve", "--no-such-flag"}, 2, "", "flag provided but not defined"},
+		{[]string{"tenant", "create", "--help"}, 0, "", "Usage: plenum tenant create"},
+	}
+	for _, s := range steps {
+		code, out, errOut := cli(t, dir, s.args...)
+		if code != s.code || !strings.Contains(out, s.out) || !strings.Contains(errOut, s.err) {
+			t.Errorf("plenum %s = %d\nstdout: %s\nstderr: %s\nwant code %d, stdout ∋ %q, stderr ∋ %q",
+				strings.Join(s.args, " "), code, out, errOut, s.code, s.out, s.err)
+		}
+	}
+	// After a master key rotation a fresh process still opens everything.
+	if code, _, errOut := cli(t, dir, "audit", "verify"); code != 0 {
+		t.Fatalf("verify after rotation: %s", errOut)
+	}
+}
+
+// Start-up failures are one line that says what is wrong.
+func TestStartupErrors(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errOut := cli(t, dir, "migrate"); code != 0 {
+		t.Fatal(errOut)
+	}
+	badCfg := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(badCfg, []byte("listen: [oops\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	otherKey := t.TempDir()
+	if code, _, errOut := cli(t, otherKey, "migrate"); code != 0 {
+		t.Fatal(errOut)
+	}
+	tests := []struct {
+		name string
+		args []string
+		prep func(t *testing.T)
+		want string
+	}{
+		{"malformed config", []string{"tenant", "list", "--config", badCfg}, nil, "config file"},
+		{"database cannot be opened", []string{"tenant", "list", "--db-dsn", "/nonexistent/x/plenum.db"}, nil, "directory"},
+		{"wrong master key", []string{"tenant", "list"}, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(otherKey, "master.key"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "master.key"), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "master key"},
+		{"missing master key", []string{"tenant", "list"}, func(t *testing.T) {
+			if err := os.Remove(filepath.Join(dir, "master.key")); err != nil {
+				t.Fatal(err)
+			}
+		}, "master key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.prep != nil {
+				tt.prep(t)
+			}
+			code, _, errOut := cli(t, dir, tt.args...)
+			if code != 1 || !strings.Contains(errOut, tt.want) {
+				t.Fatalf("code %d stderr %q, want 1 and %q", code, errOut, tt.want)
+			}
+			if n := strings.Count(strings.TrimSpace(errOut), "\n"); n != 0 {
+				t.Errorf("error spans %d lines: %q", n+1, errOut)
+			}
+		})
+	}
+}
