@@ -345,4 +345,3 @@ func version() string {
 	}
 	return strings.TrimPrefix(bi.Main.Version, "v")
 }
-
