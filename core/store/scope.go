@@ -97,13 +97,18 @@ func (t *Tx) TenantID() string { return t.tenantID }
 // Dialect reports the engine behind the transaction.
 func (t *Tx) Dialect() Dialect { return t.dialect }
 
-// Select starts a SELECT on model's table filtered to the tenant.
+// Select starts a SELECT on model's table restricted to the tenant. The
+// restriction is in the FROM clause — the table is replaced by a subquery
+// of the tenant's rows — so no condition the caller adds, WhereOr
+// included, can reach another tenant's rows of this table. Tables the
+// caller joins are not restricted: filter them by tenant_id too (on
+// PostgreSQL row-level security does so a second time).
 func (t *Tx) Select(model any) *bun.SelectQuery {
 	q := t.tx.NewSelect().Model(model)
 	if err := checkOwned(model); err != nil {
 		return q.Err(err)
 	}
-	return q.Where("?TableAlias.tenant_id = ?", t.tenantID)
+	return q.ModelTableExpr("(SELECT * FROM ?TableName WHERE tenant_id = ?) AS ?TableAlias", t.tenantID)
 }
 
 // Insert stamps every row in model (a pointer to a struct or to a slice of
@@ -128,23 +133,75 @@ func (t *Tx) NewInsert(model any) *bun.InsertQuery {
 	return q
 }
 
-// Update starts an UPDATE on model's table filtered to the tenant.
-func (t *Tx) Update(model any) *bun.UpdateQuery {
+// Update starts an UPDATE on model's table restricted to the tenant.
+func (t *Tx) Update(model any) *UpdateQuery {
 	q := t.tx.NewUpdate().Model(model)
 	if err := checkOwned(model); err != nil {
-		return q.Err(err)
+		return &UpdateQuery{q: q.Err(err)}
 	}
-	return q.Where("?TableAlias.tenant_id = ?", t.tenantID)
+	return &UpdateQuery{q: q.Where("?TableAlias.tenant_id = ?", t.tenantID)}
 }
 
-// Delete starts a DELETE on model's table filtered to the tenant.
-func (t *Tx) Delete(model any) *bun.DeleteQuery {
+// Delete starts a DELETE on model's table restricted to the tenant.
+func (t *Tx) Delete(model any) *DeleteQuery {
 	q := t.tx.NewDelete().Model(model)
 	if err := checkOwned(model); err != nil {
-		return q.Err(err)
+		return &DeleteQuery{q: q.Err(err)}
 	}
-	return q.Where("?TableAlias.tenant_id = ?", t.tenantID)
+	return &DeleteQuery{q: q.Where("?TableAlias.tenant_id = ?", t.tenantID)}
 }
+
+// UpdateQuery is a tenant-restricted UPDATE. It offers only conditions
+// that are ANDed with the tenant restriction: there is no WhereOr, since
+// "tenant = A OR x" would reach other tenants' rows. Put alternatives
+// inside one Where ("a = ? OR b = ?"), which is parenthesised.
+type UpdateQuery struct{ q *bun.UpdateQuery }
+
+// Where adds a condition, ANDed with the others.
+func (u *UpdateQuery) Where(query string, args ...any) *UpdateQuery {
+	u.q = u.q.Where(query, args...)
+	return u
+}
+
+// WherePK adds a condition on the model's primary key.
+func (u *UpdateQuery) WherePK(cols ...string) *UpdateQuery {
+	u.q = u.q.WherePK(cols...)
+	return u
+}
+
+// Set adds a SET expression.
+func (u *UpdateQuery) Set(query string, args ...any) *UpdateQuery {
+	u.q = u.q.Set(query, args...)
+	return u
+}
+
+// Column limits the update to the model's named columns.
+func (u *UpdateQuery) Column(columns ...string) *UpdateQuery {
+	u.q = u.q.Column(columns...)
+	return u
+}
+
+// Exec runs the update.
+func (u *UpdateQuery) Exec(ctx context.Context) (sql.Result, error) { return u.q.Exec(ctx) }
+
+// DeleteQuery is a tenant-restricted DELETE, with conditions ANDed like
+// UpdateQuery's.
+type DeleteQuery struct{ q *bun.DeleteQuery }
+
+// Where adds a condition, ANDed with the others.
+func (d *DeleteQuery) Where(query string, args ...any) *DeleteQuery {
+	d.q = d.q.Where(query, args...)
+	return d
+}
+
+// WherePK adds a condition on the model's primary key.
+func (d *DeleteQuery) WherePK(cols ...string) *DeleteQuery {
+	d.q = d.q.WherePK(cols...)
+	return d
+}
+
+// Exec runs the delete.
+func (d *DeleteQuery) Exec(ctx context.Context) (sql.Result, error) { return d.q.Exec(ctx) }
 
 func (t *Tx) stamp(model any) error {
 	v := reflect.ValueOf(model)

@@ -192,3 +192,35 @@ func TestRowLevelSecurity(t *testing.T) {
 		})
 	}
 }
+
+// A caller's WhereOr cannot widen a scoped SELECT to other tenants' rows.
+func TestScopedSelectResistsWhereOr(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		createNotes(t, db)
+		a, _ := db.Scoped("tenant-a")
+		b, _ := db.Scoped("tenant-b")
+		for i, s := range []*store.Scoped{a, b} {
+			if err := s.Tx(ctx, func(ctx context.Context, tx *store.Tx) error {
+				return tx.Insert(ctx, &note{ID: int64(i + 1)})
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := a.ReadTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+			var rows []note
+			if err := tx.Select(&rows).WhereOr("tenant_id = ?", "tenant-b").WhereOr("1 = 1").Scan(ctx); err != nil {
+				return err
+			}
+			for _, r := range rows {
+				if r.TenantID != "tenant-a" {
+					t.Errorf("WhereOr reached a row of %s", r.TenantID)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

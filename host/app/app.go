@@ -24,6 +24,7 @@ import (
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/host/config"
+	"github.com/plenum-vote/plenum/host/server"
 )
 
 // App is an assembled host.
@@ -36,6 +37,8 @@ type App struct {
 	Tenants   *tenancy.Service
 	Operators *identity.Operators
 	Metrics   *prometheus.Registry
+	// Server is the HTTP server; Serve runs it.
+	Server *server.Server
 
 	// masterKeyGenerated is set when Open generated a new master key.
 	masterKeyGenerated bool
@@ -106,6 +109,20 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opti
 	a.Tenants = tenancy.NewService(a.DB, a.Keys, rec, nil)
 	a.Operators = identity.NewOperators(a.DB, a.Keys, identityRecorder{log: a.Audit}, identity.OperatorOptions{})
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Server, err = server.New(server.Options{
+		BaseURL:        cfg.BaseURL,
+		TrustedProxies: cfg.TrustedProxies,
+		HostTenants:    cfg.HostTenants,
+	}, server.Deps{
+		Logger:    logger,
+		Tenants:   a.Tenants,
+		DB:        a.DB,
+		Metrics:   a.Metrics,
+		Operators: a.Operators,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build server: %w", err)
+	}
 	return a, nil
 }
 

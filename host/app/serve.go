@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"time"
-
-	"github.com/plenum-vote/plenum/host/server"
 )
 
 // Serve runs the HTTP server on ln (or on Config.Listen when ln is nil)
@@ -16,20 +14,8 @@ import (
 // Config.ShutdownTimeout, and a last audit checkpoint is written. ready,
 // when not nil, is called once the server accepts connections.
 func (a *App) Serve(ctx context.Context, ln net.Listener, ready func(addr net.Addr)) error {
-	srv, err := server.New(server.Options{
-		BaseURL:        a.Config.BaseURL,
-		TrustedProxies: a.Config.TrustedProxies,
-		HostTenants:    a.Config.HostTenants,
-	}, server.Deps{
-		Logger:    a.Logger,
-		Tenants:   a.Tenants,
-		DB:        a.DB,
-		Metrics:   a.Metrics,
-		Operators: a.Operators,
-	})
-	if err != nil {
-		return fmt.Errorf("build server: %w", err)
-	}
+	srv := a.Server
+	var err error
 	if ln == nil {
 		ln, err = net.Listen("tcp", a.Config.Listen)
 		if err != nil {
