@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,6 +81,19 @@ func TestStartupErrors(t *testing.T) {
 	if code, _, errOut := cli(t, otherKey, "migrate"); code != 0 {
 		t.Fatal(errOut)
 	}
+	// A database migrated by a future Plenum.
+	newer := t.TempDir()
+	if code, _, errOut := cli(t, newer, "migrate"); code != 0 {
+		t.Fatal(errOut)
+	}
+	future, err := sql.Open("sqlite", filepath.Join(newer, "plenum.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := future.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', CURRENT_TIMESTAMP)"); err != nil {
+		t.Fatal(err)
+	}
+	future.Close()
 	tests := []struct {
 		name string
 		args []string
@@ -97,6 +111,7 @@ func TestStartupErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "master key"},
+		{"schema newer than the binary", []string{"tenant", "list", "--data-dir", newer}, nil, "newer plenum"},
 		{"missing master key", []string{"tenant", "list"}, func(t *testing.T) {
 			if err := os.Remove(filepath.Join(dir, "master.key")); err != nil {
 				t.Fatal(err)
