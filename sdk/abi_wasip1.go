@@ -1,0 +1,83 @@
+//go:build wasip1
+
+package sdk
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+)
+
+// Guest state. A plugin instance serves one call at a time, so plain
+// package variables are safe here and spare every call an allocation.
+var (
+	handlers [len(hookNames)]Handler
+	inBuf    []byte
+	outBuf   []byte
+)
+
+// RegisterRaw installs fn as the handler of hook h. Plugins normally call
+// the typed RegisterTally and friends instead.
+func RegisterRaw(h Hook, fn Handler) {
+	if h < 1 || int(h) >= len(handlers) {
+		panic("sdk: unknown hook")
+	}
+	handlers[h] = fn
+}
+
+//go:wasmexport plenum_abi_v1_input
+func abiInput(size uint32) uint32 {
+	if cap(inBuf) < int(size) || cap(inBuf) == 0 {
+		inBuf = make([]byte, max(int(size), 256))
+	}
+	inBuf = inBuf[:size]
+	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(inBuf[:cap(inBuf)]))))
+}
+
+//go:wasmexport plenum_abi_v1_call
+func abiCall(hook, size uint32) (result uint64) {
+	if hook < 1 || int(hook) >= len(handlers) || handlers[hook] == nil {
+		return fail(resultNoHook, "plenum: no handler for hook "+Hook(hook).String())
+	}
+	if int(size) > cap(inBuf) {
+		return fail(0, "plenum: input larger than the input buffer")
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			result = fail(resultPanic, fmt.Sprint("panic: ", r))
+		}
+	}()
+	out, err := handlers[hook](inBuf[:size])
+	if err != nil {
+		return fail(0, err.Error())
+	}
+	outBuf = out
+	return encodeResult(ptrOf(outBuf), uint32(len(outBuf)), 0)
+}
+
+//go:wasmexport plenum_abi_v1_gc
+func abiGC() { runtime.GC() }
+
+func fail(flag uint64, msg string) uint64 {
+	outBuf = append(outBuf[:0], msg...)
+	return encodeResult(ptrOf(outBuf), uint32(len(outBuf)), resultError|flag)
+}
+
+func ptrOf(b []byte) uint32 {
+	if cap(b) == 0 {
+		return 0
+	}
+	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
+}
+
+//go:wasmimport plenum_v1 log
+func hostLog(level uint32, ptr uint32, n uint32)
+
+// Log writes a message to the host's log for this plugin (capability
+// "log"). The host caps the volume.
+func Log(level LogLevel, msg string) {
+	if len(msg) == 0 {
+		return
+	}
+	hostLog(uint32(level), uint32(uintptr(unsafe.Pointer(unsafe.StringData(msg)))), uint32(len(msg)))
+}
