@@ -45,6 +45,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, ready func(addr net.Ad
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
 	defer cancel()
 	shutErr := srv.Shutdown(sctx)
+	// If Shutdown ran before the server goroutine reached its accept loop,
+	// it had nothing to stop; closing the listener ends Serve either way.
+	_ = ln.Close()
 	stopJobs()
 	<-jobsDone
 	if err := <-serveErr; err != nil && !errors.Is(err, net.ErrClosed) {

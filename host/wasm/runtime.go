@@ -1,0 +1,342 @@
+package wasm
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/plenum-vote/plenum/sdk"
+)
+
+// Caps are the operator's ceilings; a plugin's own limits are clamped to
+// them.
+type Caps struct {
+	MaxMemoryPages uint32        // 64 KiB pages; default 512 (32 MiB)
+	MaxDeadline    time.Duration // default 2 s
+	MaxInput       int           // bytes; default 16 MiB
+	MaxOutput      int           // bytes; default 4 MiB
+	MaxLogBytes    int           // per call; default 4 KiB
+	MaxModuleBytes int           // default 64 MiB
+}
+
+func (c *Caps) fill() {
+	if c.MaxMemoryPages == 0 {
+		c.MaxMemoryPages = 512
+	}
+	if c.MaxDeadline <= 0 {
+		c.MaxDeadline = 2 * time.Second
+	}
+	if c.MaxInput <= 0 {
+		c.MaxInput = 16 << 20
+	}
+	if c.MaxOutput <= 0 {
+		c.MaxOutput = 4 << 20
+	}
+	if c.MaxLogBytes <= 0 {
+		c.MaxLogBytes = 4 << 10
+	}
+	if c.MaxModuleBytes <= 0 {
+		c.MaxModuleBytes = 64 << 20
+	}
+}
+
+// RuntimeConfig configures a Runtime.
+type RuntimeConfig struct {
+	// CacheDir holds compiled modules across restarts; empty disables
+	// the on-disk cache.
+	CacheDir string
+	// Logger receives plugin log lines (capability "log").
+	Logger *slog.Logger
+	// Caps bound every plugin.
+	Caps Caps
+	// Observer, when set, hears of every call.
+	Observer Observer
+}
+
+// Observer hears of every plugin call, e.g. to export metrics.
+type Observer interface {
+	OnCall(plugin string, hook sdk.Hook, d time.Duration, err error)
+}
+
+// Runtime loads plugins. It is safe for concurrent use.
+type Runtime struct {
+	cfg   RuntimeConfig
+	cache wazero.CompilationCache
+
+	mu      sync.Mutex
+	plugins []*Plugin
+	closed  bool
+}
+
+// NewRuntime returns a runtime. With a CacheDir, compiled code is kept in
+// a subdirectory named for the wazero version, and directories of other
+// versions are removed (they can never be used again and grow large).
+func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
+	cfg.Caps.fill()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Runtime{cfg: cfg}
+	if cfg.CacheDir != "" {
+		dir := filepath.Join(cfg.CacheDir, "wazero-"+wazeroVersion())
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("plugin cache: %w", err)
+		}
+		cleanOldCaches(cfg.CacheDir, filepath.Base(dir))
+		c, err := wazero.NewCompilationCacheWithDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("plugin cache: %w", err)
+		}
+		r.cache = c
+	} else {
+		r.cache = wazero.NewCompilationCache()
+	}
+	return r, nil
+}
+
+func wazeroVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/tetratelabs/wazero" {
+				return d.Version
+			}
+		}
+	}
+	return "unknown"
+}
+
+func cleanOldCaches(root, keep string) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "wazero-") && e.Name() != keep {
+			_ = os.RemoveAll(filepath.Join(root, e.Name()))
+		}
+	}
+}
+
+// Close closes every plugin and the runtime.
+func (r *Runtime) Close(ctx context.Context) error {
+	r.mu.Lock()
+	ps := r.plugins
+	r.plugins, r.closed = nil, true
+	r.mu.Unlock()
+	var errs []error
+	for _, p := range ps {
+		errs = append(errs, p.Close(ctx))
+	}
+	errs = append(errs, r.cache.Close(ctx))
+	return errors.Join(errs...)
+}
+
+// Limits are one plugin's limits, declared in its manifest and clamped to
+// the runtime's Caps.
+type Limits struct {
+	MemoryPages uint32
+	Deadline    time.Duration
+	MaxInput    int
+	MaxOutput   int
+	MaxLogBytes int
+}
+
+// Capabilities a plugin may be granted.
+const (
+	CapLog = "log"
+)
+
+// hostFunctions maps each host function to the capability it needs.
+var hostFunctions = map[string]string{"log": CapLog}
+
+// PluginSpec describes a plugin to load.
+type PluginSpec struct {
+	Name, Version string
+	// Capabilities the operator granted.
+	Capabilities []string
+	Limits       Limits
+	// PoolSize bounds the instances (default 2).
+	PoolSize int
+	// RecycleAfter replaces an instance after this many calls (default
+	// 100,000), a backstop against guest heaps that never shrink.
+	RecycleAfter int
+	// FailureThreshold consecutive failures open the circuit (default 5)
+	// for Cooldown (default 30 s).
+	FailureThreshold int
+	Cooldown         time.Duration
+}
+
+func (r *Runtime) clamp(l Limits) Limits {
+	c := r.cfg.Caps
+	if l.MemoryPages == 0 || l.MemoryPages > c.MaxMemoryPages {
+		l.MemoryPages = c.MaxMemoryPages
+	}
+	if l.Deadline <= 0 || l.Deadline > c.MaxDeadline {
+		l.Deadline = c.MaxDeadline
+	}
+	if l.MaxInput <= 0 || l.MaxInput > c.MaxInput {
+		l.MaxInput = c.MaxInput
+	}
+	if l.MaxOutput <= 0 || l.MaxOutput > c.MaxOutput {
+		l.MaxOutput = c.MaxOutput
+	}
+	if l.MaxLogBytes <= 0 || l.MaxLogBytes > c.MaxLogBytes {
+		l.MaxLogBytes = c.MaxLogBytes
+	}
+	return l
+}
+
+// Load compiles module (or takes it from the cache), checks that it is a
+// Plenum plugin of this ABI that imports only what spec grants, and
+// pre-warms one instance.
+func (r *Runtime) Load(ctx context.Context, module []byte, spec PluginSpec) (p *Plugin, err error) {
+	if len(module) > r.cfg.Caps.MaxModuleBytes {
+		return nil, fmt.Errorf("%w: %d bytes, more than the %d allowed", ErrInvalidModule, len(module), r.cfg.Caps.MaxModuleBytes)
+	}
+	if spec.PoolSize <= 0 {
+		spec.PoolSize = 2
+	}
+	if spec.RecycleAfter <= 0 {
+		spec.RecycleAfter = 100_000
+	}
+	if spec.FailureThreshold <= 0 {
+		spec.FailureThreshold = 5
+	}
+	if spec.Cooldown <= 0 {
+		spec.Cooldown = 30 * time.Second
+	}
+	spec.Limits = r.clamp(spec.Limits)
+	sum := sha256.Sum256(module)
+	p = &Plugin{
+		name: spec.Name, spec: spec, digest: hex.EncodeToString(sum[:]), logger: r.cfg.Logger.With("plugin", spec.Name),
+		observer: r.cfg.Observer,
+		idle:     make(chan *instance, spec.PoolSize),
+		slots:    make(chan struct{}, spec.PoolSize),
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(spec.Limits.MemoryPages).
+		WithCompilationCache(r.cache))
+	p.rt = rt
+	defer func() {
+		if err != nil {
+			_ = rt.Close(ctx)
+		}
+	}()
+	p.compiled, err = p.rt.CompileModule(ctx, module)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: does not compile: %v", ErrInvalidModule, spec.Name, err)
+	}
+	if err := checkImportsExports(p.compiled, spec); err != nil {
+		return nil, err
+	}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, p.rt); err != nil {
+		return nil, fmt.Errorf("instantiate WASI: %w", err)
+	}
+	if _, err := p.rt.NewHostModuleBuilder(sdk.ImportModule).
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(p.hostLog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).Export("log").
+		Instantiate(ctx); err != nil {
+		return nil, fmt.Errorf("instantiate host functions: %w", err)
+	}
+	// Pre-warm one instance so the first call does not pay for it, and so
+	// a module that traps during initialisation is refused here.
+	in, err := p.newInstance(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidModule, spec.Name, err)
+	}
+	p.slots <- struct{}{}
+	p.idle <- in
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, ErrClosed
+	}
+	r.plugins = append(r.plugins, p)
+	return p, nil
+}
+
+// checkImportsExports refuses modules that are not Plenum plugins of ABI
+// v1 or that import host functions they were not granted.
+func checkImportsExports(m wazero.CompiledModule, spec PluginSpec) error {
+	granted := make(map[string]bool, len(spec.Capabilities))
+	for _, c := range spec.Capabilities {
+		granted[c] = true
+	}
+	for _, def := range m.ImportedFunctions() {
+		mod, name, _ := def.Import()
+		switch {
+		case mod == "wasi_snapshot_preview1":
+		case mod == sdk.ImportModule:
+			capability, ok := hostFunctions[name]
+			if !ok {
+				return fmt.Errorf("%w: %s imports unknown host function %s.%s", ErrInvalidModule, spec.Name, mod, name)
+			}
+			if !granted[capability] {
+				return fmt.Errorf("%w: %s needs capability %q (host function %s), which was not granted", ErrInvalidModule, spec.Name, capability, name)
+			}
+		case strings.HasPrefix(mod, "plenum_v"):
+			return fmt.Errorf("%w: %s was built for ABI %s; this host supports v%d", ErrInvalidModule, spec.Name, strings.TrimPrefix(mod, "plenum_"), sdk.ABIVersion)
+		default:
+			return fmt.Errorf("%w: %s imports from unknown module %q", ErrInvalidModule, spec.Name, mod)
+		}
+	}
+	exports := m.ExportedFunctions()
+	for _, name := range []string{"_initialize", sdk.ExportInput, sdk.ExportCall} {
+		if _, ok := exports[name]; !ok {
+			return fmt.Errorf("%w: %s is not a Plenum plugin: missing export %s (build with the sdk and -buildmode=c-shared)", ErrInvalidModule, spec.Name, name)
+		}
+	}
+	return nil
+}
+
+// hostLog is the "log" host function: level, pointer, length. It copies
+// at most the plugin's per-call log budget and drops the rest.
+func (p *Plugin) hostLog(ctx context.Context, m api.Module, stack []uint64) {
+	level, ptr, n := uint32(stack[0]), uint32(stack[1]), uint32(stack[2])
+	cs, _ := ctx.Value(callStateKey{}).(*callState)
+	if cs == nil {
+		return
+	}
+	budget := p.spec.Limits.MaxLogBytes - cs.logged
+	if budget <= 0 {
+		cs.dropped += int(n)
+		return
+	}
+	take := min(int(n), budget)
+	b, ok := m.Memory().Read(ptr, uint32(take))
+	if !ok {
+		return
+	}
+	cs.logged += take
+	cs.dropped += int(n) - take
+	lvl := slog.LevelInfo
+	switch sdk.LogLevel(level) {
+	case sdk.LogDebug:
+		lvl = slog.LevelDebug
+	case sdk.LogWarn:
+		lvl = slog.LevelWarn
+	case sdk.LogError:
+		lvl = slog.LevelError
+	}
+	p.logger.Log(ctx, lvl, "plugin log", "message", string(b))
+}
+
+type callStateKey struct{}
+
+// callState is per-call bookkeeping that host functions update.
+type callState struct {
+	logged, dropped int
+}

@@ -1,0 +1,201 @@
+package wasm_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plenum-vote/plenum/host/wasm"
+	"github.com/plenum-vote/plenum/sdk"
+	"github.com/plenum-vote/plenum/testkit/plugin"
+)
+
+func repoPath(parts ...string) string {
+	return filepath.Join(append([]string{"..", ".."}, parts...)...)
+}
+
+func hostile(t testing.TB, name string) []byte {
+	return plugin.Build(t, repoPath("testkit", "plugin", "testdata", "hostile", name))
+}
+
+func majority(t testing.TB) []byte { return plugin.Build(t, repoPath("plugins", "majority")) }
+
+// fixture is the reference call of ../shared/bench/tally-fixture.json.
+func fixture() *sdk.TallyInput {
+	in := &sdk.TallyInput{BallotID: "poll-2025-0042", Rule: "simple_majority", Quorum: 5}
+	for i, c := range []string{"yes", "no", "yes", "abstain", "yes"} {
+		in.Votes = append(in.Votes, sdk.Vote{Voter: "u-100" + string(rune('1'+i)), Choice: c, Weight: sdk.One()})
+	}
+	return in
+}
+
+func checkMajority(t testing.TB, p *wasm.Plugin) {
+	t.Helper()
+	out, err := plugin.CallTally(context.Background(), p, fixture())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Decision != "pass" || out.Counts[0].Votes != 3 || out.Counts[1].Votes != 1 || out.Counts[2].Votes != 1 {
+		t.Fatalf("majority: %+v", out)
+	}
+}
+
+func TestMajority(t *testing.T) {
+	r := plugin.NewRuntime(t, wasm.Caps{})
+	p := plugin.Load(t, r, majority(t), wasm.PluginSpec{Name: "majority"})
+	checkMajority(t, p)
+	// Concurrent callers share the bounded pool.
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				checkMajority(t, p)
+			}
+		}()
+	}
+	wg.Wait()
+	if st := p.Stats(); st.LiveInstances > 2 || st.Calls != 401 {
+		t.Fatalf("stats %+v", st)
+	}
+	// A plugin error is typed and keeps the instance.
+	_, err := plugin.CallTally(context.Background(), p, &sdk.TallyInput{Rule: "no_such_rule"})
+	if !errors.Is(err, wasm.ErrPluginError) || !strings.Contains(err.Error(), "no_such_rule") {
+		t.Fatalf("bad rule: %v", err)
+	}
+	if _, err := p.Call(context.Background(), sdk.HookScanUpload, nil); !errors.Is(err, wasm.ErrUnknownHook) {
+		t.Fatalf("unimplemented hook: %v", err)
+	}
+	if _, err := p.Call(context.Background(), sdk.HookTally, []byte{0xff, 0xff}); !errors.Is(err, wasm.ErrPluginError) {
+		t.Fatalf("malformed input: %v", err)
+	}
+	checkMajority(t, p)
+}
+
+// Each hostile plugin is contained: a typed error, the instance replaced,
+// and the same runtime still serves a well-behaved plugin.
+func TestHostilePlugins(t *testing.T) {
+	r := plugin.NewRuntime(t, wasm.Caps{MaxDeadline: 5 * time.Second, MaxMemoryPages: 512, MaxOutput: 1 << 20, MaxLogBytes: 1024})
+	good := plugin.Load(t, r, majority(t), wasm.PluginSpec{Name: "majority"})
+	tests := []struct {
+		name   string
+		limits wasm.Limits
+		input  []byte
+		want   error
+	}{
+		{"loop", wasm.Limits{Deadline: 300 * time.Millisecond}, nil, wasm.ErrTimeout},
+		{"membomb", wasm.Limits{MemoryPages: 160}, nil, wasm.ErrOutOfMemory},
+		{"hugeout", wasm.Limits{}, nil, wasm.ErrOutputTooLarge},
+		{"panic", wasm.Limits{}, []byte{0}, wasm.ErrTrap},
+		{"panic", wasm.Limits{}, []byte{1}, wasm.ErrTrap},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := plugin.Load(t, r, hostile(t, tt.name), wasm.PluginSpec{Name: tt.name, Limits: tt.limits})
+			for i := 0; i < 2; i++ { // the second call runs on a fresh instance
+				start := time.Now()
+				_, err := p.Call(context.Background(), sdk.HookTally, tt.input)
+				if !errors.Is(err, tt.want) {
+					t.Fatalf("call %d: %v, want %v", i, err, tt.want)
+				}
+				var ce *wasm.CallError
+				if !errors.As(err, &ce) || ce.Plugin != tt.name || ce.Hook != sdk.HookTally {
+					t.Fatalf("error %T %v lacks plugin and hook", err, err)
+				}
+				if d := time.Since(start); d > 10*time.Second {
+					t.Fatalf("call took %s", d)
+				}
+			}
+			checkMajority(t, good)
+		})
+	}
+}
+
+func TestLogFloodIsCapped(t *testing.T) {
+	r := plugin.NewRuntime(t, wasm.Caps{MaxDeadline: 5 * time.Second, MaxLogBytes: 1024})
+	p := plugin.Load(t, r, hostile(t, "logflood"), wasm.PluginSpec{Name: "logflood", Capabilities: []string{wasm.CapLog}})
+	out, err := p.Call(context.Background(), sdk.HookTally, nil)
+	if err != nil && !errors.Is(err, wasm.ErrTimeout) {
+		t.Fatal(err)
+	}
+	if err == nil && string(out) != "done" {
+		t.Fatalf("out %q", out)
+	}
+}
+
+func TestLoadRefuses(t *testing.T) {
+	r := plugin.NewRuntime(t, wasm.Caps{MaxModuleBytes: 8 << 20})
+	good := majority(t)
+	corrupted := bytes.Clone(good)
+	for i := 100; i < len(corrupted); i += 997 {
+		corrupted[i] ^= 0x5a
+	}
+	tests := []struct {
+		name   string
+		module []byte
+		caps   []string
+		want   string
+	}{
+		{"capability not granted", hostile(t, "needscap"), nil, `needs capability "log"`},
+		{"wrong ABI", hostile(t, "wrongabi"), []string{wasm.CapLog}, "built for ABI v2"},
+		{"corrupted", corrupted, nil, "does not compile"},
+		{"not wasm", []byte("MZ this is not a wasm module"), nil, "does not compile"},
+		{"empty", nil, nil, "does not compile"},
+		{"oversized", make([]byte, 9<<20), nil, "more than the"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := r.Load(context.Background(), tt.module, wasm.PluginSpec{Name: tt.name, Capabilities: tt.caps})
+			if !errors.Is(err, wasm.ErrInvalidModule) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Load = %v, want ErrInvalidModule mentioning %q", err, tt.want)
+			}
+		})
+	}
+	// Granted, the capability works.
+	p := plugin.Load(t, r, hostile(t, "needscap"), wasm.PluginSpec{Name: "needscap", Capabilities: []string{wasm.CapLog}})
+	if out, err := p.Call(context.Background(), sdk.HookTally, nil); err != nil || string(out) != "ok" {
+		t.Fatalf("granted: %q %v", out, err)
+	}
+}
+
+func TestCircuitBreaker(t *testing.T) {
+	r := plugin.NewRuntime(t, wasm.Caps{MaxDeadline: 50 * time.Millisecond})
+	p := plugin.Load(t, r, hostile(t, "panic"), wasm.PluginSpec{Name: "panic", FailureThreshold: 3, Cooldown: time.Hour})
+	for i := 0; i < 3; i++ {
+		if _, err := p.Call(context.Background(), sdk.HookTally, []byte{0}); !errors.Is(err, wasm.ErrTrap) {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if _, err := p.Call(context.Background(), sdk.HookTally, []byte{0}); !errors.Is(err, wasm.ErrCircuitOpen) {
+		t.Fatalf("after 3 failures: %v", err)
+	}
+	if !p.Stats().CircuitOpen {
+		t.Fatal("stats do not show the open circuit")
+	}
+}
+
+func TestInputLimit(t *testing.T) {
+	r := plugin.NewRuntime(t, wasm.Caps{MaxInput: 1024})
+	p := plugin.Load(t, r, majority(t), wasm.PluginSpec{Name: "majority"})
+	if _, err := p.Call(context.Background(), sdk.HookTally, make([]byte, 2048)); !errors.Is(err, wasm.ErrInputTooLarge) {
+		t.Fatalf("oversized input: %v", err)
+	}
+}
+
+func TestMain(m *testing.M) {
+	// Keep builds and compiled code out of the user's cache when running
+	// under CI without a home directory.
+	if os.Getenv(plugin.EnvCache) == "" {
+		if _, err := os.UserCacheDir(); err != nil {
+			os.Setenv(plugin.EnvCache, filepath.Join(os.TempDir(), "plenum-plugins"))
+		}
+	}
+	os.Exit(m.Run())
+}

@@ -1,0 +1,190 @@
+// Package plugin helps test Plenum plugins: it builds a plugin from Go
+// source to WebAssembly (cached by content), loads it into a runtime
+// configured like the host's, and calls its hooks.
+package plugin
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/plenum-vote/plenum/host/wasm"
+	"github.com/plenum-vote/plenum/sdk"
+	"github.com/plenum-vote/plenum/sdk/wire"
+)
+
+// EnvCache names the directory where built plugins and compiled code are
+// cached; default the user cache directory's plenum-plugins.
+const EnvCache = "PLENUM_PLUGIN_CACHE"
+
+// CacheDir returns the cache directory.
+func CacheDir() (string, error) {
+	if d := os.Getenv(EnvCache); d != "" {
+		return d, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(base, "plenum-plugins"), nil
+}
+
+// Build compiles the plugin in dir (a package main inside a Go module)
+// with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared and returns the module.
+// Builds are cached by the content of the plugin's sources, the module's
+// go.mod and go.sum, the sdk's sources and the Go version.
+func Build(t testing.TB, dir string) []byte {
+	t.Helper()
+	b, err := BuildDir(dir)
+	if err != nil {
+		t.Fatalf("build plugin %s: %v", dir, err)
+	}
+	return b
+}
+
+// BuildDir is Build without a testing.TB, for tools.
+func BuildDir(dir string) ([]byte, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	root, err := moduleRoot(abs)
+	if err != nil {
+		return nil, err
+	}
+	key, err := sourceKey(abs, root)
+	if err != nil {
+		return nil, err
+	}
+	cache, err := CacheDir()
+	if err != nil {
+		return nil, err
+	}
+	out := filepath.Join(cache, "build", key+".wasm")
+	if b, err := os.ReadFile(out); err == nil {
+		return b, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+		return nil, err
+	}
+	tmp := out + ".tmp" + fmt.Sprint(os.Getpid())
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", tmp, ".")
+	cmd.Dir = abs
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if outb, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build: %v\n%s", err, outb)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(out)
+}
+
+func moduleRoot(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod above %s", dir)
+		}
+	}
+}
+
+// sourceKey hashes what the build depends on.
+func sourceKey(dir, root string) (string, error) {
+	h := sha256.New()
+	fmt.Fprintln(h, runtime.Version())
+	add := func(path string) error {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rel, _ := filepath.Rel(root, path)
+		fmt.Fprintln(h, rel)
+		_, err = io.Copy(h, f)
+		return err
+	}
+	for _, p := range []string{filepath.Join(root, "go.mod"), filepath.Join(root, "go.sum")} {
+		if err := add(p); err != nil {
+			return "", err
+		}
+	}
+	var files []string
+	for _, d := range []string{dir, filepath.Join(root, "sdk")} {
+		err := filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if e.IsDir() && p != d && (d == dir || strings.HasPrefix(e.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			if !e.IsDir() && strings.HasSuffix(p, ".go") {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil && !os.IsNotExist(err) {
+			return "", err
+		}
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		if err := add(f); err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32], nil
+}
+
+// NewRuntime returns a runtime configured like the host's, with the
+// compilation cache under CacheDir, closed when t ends.
+func NewRuntime(t testing.TB, caps wasm.Caps) *wasm.Runtime {
+	t.Helper()
+	cache, err := CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: filepath.Join(cache, "compiled"), Caps: caps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close(context.Background()) })
+	return r
+}
+
+// Load loads module into r.
+func Load(t testing.TB, r *wasm.Runtime, module []byte, spec wasm.PluginSpec) *wasm.Plugin {
+	t.Helper()
+	p, err := r.Load(context.Background(), module, spec)
+	if err != nil {
+		t.Fatalf("load plugin %s: %v", spec.Name, err)
+	}
+	return p
+}
+
+// CallTally calls the tally hook with Go values.
+func CallTally(ctx context.Context, p *wasm.Plugin, in *sdk.TallyInput) (*sdk.TallyOutput, error) {
+	var w wire.Writer
+	in.AppendWire(&w)
+	b, err := p.Call(ctx, sdk.HookTally, w.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	out := new(sdk.TallyOutput)
+	if err := out.ReadWire(wire.NewReader(b)); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
