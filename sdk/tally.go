@@ -89,10 +89,11 @@ func (in *TallyInput) AppendWire(w *wire.Writer) {
 	}
 }
 
-// ReadWire decodes in from r, reusing in's slices.
+// ReadWire decodes in from r, reusing in's slices. Strings are views of
+// r's input (see wire.Reader.StringView): the input must outlive in.
 func (in *TallyInput) ReadWire(r *wire.Reader) error {
-	in.BallotID = r.String()
-	in.Rule = r.String()
+	in.BallotID = r.StringView()
+	in.Rule = r.StringView()
 	in.Quorum = r.Int()
 	in.Threshold.Num = r.Int()
 	in.Threshold.Den = r.Int()
@@ -101,7 +102,7 @@ func (in *TallyInput) ReadWire(r *wire.Reader) error {
 	n := r.Len(4)
 	in.Votes = in.Votes[:0]
 	for i := 0; i < n; i++ {
-		in.Votes = append(in.Votes, Vote{Voter: r.String(), Choice: r.String(), Weight: readRational(r)})
+		in.Votes = append(in.Votes, Vote{Voter: r.StringView(), Choice: r.StringView(), Weight: readRational(r)})
 	}
 	if err := r.End(); err != nil {
 		return fmt.Errorf("tally input: %w", err)
@@ -126,19 +127,19 @@ func (out *TallyOutput) AppendWire(w *wire.Writer) {
 	}
 }
 
-// ReadWire decodes out from r.
+// ReadWire decodes out from r. Strings are views of r's input.
 func (out *TallyOutput) ReadWire(r *wire.Reader) error {
-	out.Decision = r.String()
+	out.Decision = r.StringView()
 	out.QuorumMet = r.Bool()
 	n := r.Len(4)
 	out.Counts = out.Counts[:0]
 	for i := 0; i < n; i++ {
-		out.Counts = append(out.Counts, Count{Choice: r.String(), Votes: r.Int(), Weight: readRational(r)})
+		out.Counts = append(out.Counts, Count{Choice: r.StringView(), Votes: r.Int(), Weight: readRational(r)})
 	}
 	m := r.Len(1)
 	out.Explanation = out.Explanation[:0]
 	for i := 0; i < m; i++ {
-		out.Explanation = append(out.Explanation, r.String())
+		out.Explanation = append(out.Explanation, r.StringView())
 	}
 	if err := r.End(); err != nil {
 		return fmt.Errorf("tally output: %w", err)

@@ -50,6 +50,15 @@ type instance struct {
 	calls      int
 	stack      []uint64
 	inputStack []uint64
+
+	// ctx is the instance's call context: cancelled by timer when a call
+	// passes its deadline, which makes wazero stop the guest. Reusing one
+	// context and timer per instance spares every call two allocations
+	// and a timer; once it fires, the instance is discarded anyway.
+	ctx    context.Context
+	cancel context.CancelFunc
+	timer  *time.Timer
+	state  *callState
 }
 
 // Name returns the plugin's name.
@@ -66,13 +75,18 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		return nil, err
 	}
 	p.created.Add(1)
-	return &instance{
+	in := &instance{
 		mod:        mod,
 		input:      mod.ExportedFunction(sdk.ExportInput),
 		call:       mod.ExportedFunction(sdk.ExportCall),
 		stack:      make([]uint64, 2),
 		inputStack: make([]uint64, 1),
-	}, nil
+		state:      &callState{},
+	}
+	in.ctx, in.cancel = context.WithCancel(context.WithValue(context.Background(), callStateKey{}, in.state))
+	in.timer = time.AfterFunc(time.Hour, in.cancel)
+	in.timer.Stop()
+	return in, nil
 }
 
 // get returns an idle instance, or a new one while the pool has room, or
@@ -107,13 +121,16 @@ func (p *Plugin) put(in *instance) {
 }
 
 func (p *Plugin) discard(in *instance) {
+	in.timer.Stop()
+	in.cancel()
 	_ = in.mod.Close(context.Background())
 	<-p.slots
 }
 
 // Call runs hook h of the plugin on in (the hook's wire-encoded input) and
 // returns a copy of its output. Failures are *CallError values whose Kind
-// is one of the Err… sentinels.
+// is one of the Err… sentinels. ctx bounds the wait for a free instance;
+// the call itself is bounded by the plugin's deadline.
 func (p *Plugin) Call(ctx context.Context, h sdk.Hook, in []byte) (out []byte, err error) {
 	start := time.Now()
 	defer func() {
@@ -138,32 +155,28 @@ func (p *Plugin) Call(ctx context.Context, h sdk.Hook, in []byte) (out []byte, e
 	if err != nil {
 		return nil, p.fail(h, ErrTrap, "no instance: "+err.Error())
 	}
-	cs := &callState{}
-	cctx, cancel := context.WithTimeout(context.WithValue(ctx, callStateKey{}, cs), p.spec.Limits.Deadline)
-	defer cancel()
-
+	*inst.state = callState{}
+	inst.timer.Reset(p.spec.Limits.Deadline)
+	res, err := p.run(inst, h, in)
+	// Stop reports false when the deadline fired: the instance's context is
+	// spent even if the call returned in time, so it is not reused.
+	spent := !inst.timer.Stop()
+	if err != nil {
+		return nil, p.broken(inst, h, err)
+	}
 	mem := inst.mod.Memory()
-	if uint32(len(in)) > inst.inCap || inst.inPtr == 0 {
-		inst.inputStack[0] = uint64(len(in))
-		if err := inst.input.CallWithStack(cctx, inst.inputStack); err != nil {
-			return nil, p.broken(ctx, inst, h, err)
-		}
-		inst.inPtr, inst.inCap = uint32(inst.inputStack[0]), uint32(max(len(in), 256))
-	}
-	if !mem.Write(inst.inPtr, in) {
-		p.discard(inst)
-		return nil, p.fail(h, ErrTrap, "input buffer outside guest memory")
-	}
-	inst.stack[0], inst.stack[1] = uint64(h), uint64(len(in))
-	if err := inst.call.CallWithStack(cctx, inst.stack); err != nil {
-		return nil, p.broken(ctx, inst, h, err)
-	}
 	if pages := mem.Size() / 65536; pages > p.memHighWater.Load() {
 		p.memHighWater.Store(pages)
 	}
-	res := sdk.DecodeResult(inst.stack[0])
+	keep := func() {
+		if spent {
+			p.discard(inst)
+		} else {
+			p.release(inst)
+		}
+	}
 	if int(res.Len) > p.spec.Limits.MaxOutput {
-		p.release(inst)
+		keep()
 		return nil, p.fail(h, ErrOutputTooLarge, "")
 	}
 	view, ok := mem.Read(res.Ptr, res.Len)
@@ -179,39 +192,49 @@ func (p *Plugin) Call(ctx context.Context, h sdk.Hook, in []byte) (out []byte, e
 		p.failed()
 		return nil, p.fail(h, ErrTrap, string(out))
 	case res.NoHook:
-		p.release(inst)
+		keep()
 		return nil, p.fail(h, ErrUnknownHook, "")
 	case res.Err:
-		p.release(inst)
+		keep()
 		return nil, p.fail(h, ErrPluginError, string(out))
 	}
-	p.release(inst)
-	p.failures.Store(0)
-	p.openUntil.Store(0)
+	keep()
+	if p.failures.Load() != 0 {
+		p.failures.Store(0)
+		p.openUntil.Store(0)
+	}
 	return out, nil
 }
 
-// release returns inst to the pool, or replaces it once it has served
-// RecycleAfter calls.
-func (p *Plugin) release(inst *instance) {
-	inst.calls++
-	if inst.calls >= p.spec.RecycleAfter {
-		p.discard(inst)
-		return
+// run writes the input into the instance and calls the hook.
+func (p *Plugin) run(inst *instance, h sdk.Hook, in []byte) (sdk.Result, error) {
+	if uint32(len(in)) > inst.inCap || inst.inPtr == 0 {
+		inst.inputStack[0] = uint64(len(in))
+		if err := inst.input.CallWithStack(inst.ctx, inst.inputStack); err != nil {
+			return sdk.Result{}, err
+		}
+		inst.inPtr, inst.inCap = uint32(inst.inputStack[0]), uint32(max(len(in), 256))
 	}
-	p.put(inst)
+	if !inst.mod.Memory().Write(inst.inPtr, in) {
+		return sdk.Result{}, errors.New("input buffer outside guest memory")
+	}
+	inst.stack[0], inst.stack[1] = uint64(h), uint64(len(in))
+	if err := inst.call.CallWithStack(inst.ctx, inst.stack); err != nil {
+		return sdk.Result{}, err
+	}
+	return sdk.DecodeResult(inst.stack[0]), nil
 }
 
 // broken classifies a failed export call, discards the instance (its state
 // can no longer be trusted) and counts the failure for the breaker.
-func (p *Plugin) broken(ctx context.Context, inst *instance, h sdk.Hook, err error) error {
+func (p *Plugin) broken(inst *instance, h sdk.Hook, err error) error {
 	pages := inst.mod.Memory().Size() / 65536
 	p.discard(inst)
 	p.failed()
 	var exit *sys.ExitError
 	switch {
-	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeDeadlineExceeded,
-		errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+	case errors.As(err, &exit) && (exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		p.timeouts.Add(1)
 		return p.fail(h, ErrTimeout, "")
 	case pages*10 >= p.spec.Limits.MemoryPages*9 || strings.Contains(err.Error(), "out of memory"):
@@ -272,4 +295,15 @@ func (p *Plugin) Close(ctx context.Context) error {
 			return p.rt.Close(ctx)
 		}
 	}
+}
+
+// release returns inst to the pool, or replaces it once it has served
+// RecycleAfter calls.
+func (p *Plugin) release(inst *instance) {
+	inst.calls++
+	if inst.calls >= p.spec.RecycleAfter {
+		p.discard(inst)
+		return
+	}
+	p.put(inst)
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
+	"unsafe"
 
 	"github.com/plenum-vote/plenum/sdk"
 )
@@ -22,13 +24,16 @@ const (
 
 var choices = [3]string{"yes", "no", "abstain"}
 
-// output is reused between calls (the sdk copies nothing and the host
-// copies the encoded result before the next call).
-var output = sdk.TallyOutput{Counts: make([]sdk.Count, 3)}
+// Reused between calls: the sdk encodes the output before the next call,
+// and a head count allocates nothing.
+var (
+	output = sdk.TallyOutput{Counts: make([]sdk.Count, 3), Explanation: make([]string, 0, 1)}
+	text   []byte
+)
 
 func tally(in *sdk.TallyInput) (*sdk.TallyOutput, error) {
 	th := in.Threshold
-	base := "yes and no"
+	absolute := false
 	switch in.Rule {
 	case SimpleMajority, "":
 		if th.Den == 0 {
@@ -38,7 +43,7 @@ func tally(in *sdk.TallyInput) (*sdk.TallyOutput, error) {
 		if th.Den == 0 {
 			th = sdk.Threshold{Num: 1, Den: 2, Strict: true}
 		}
-		base = "all votes cast"
+		absolute = true
 	case Qualified:
 		if th.Den == 0 {
 			return nil, errors.New("qualified majority needs a threshold")
@@ -50,81 +55,105 @@ func tally(in *sdk.TallyInput) (*sdk.TallyOutput, error) {
 		return nil, fmt.Errorf("threshold %d/%d is not a share", th.Num, th.Den)
 	}
 	var heads [3]int64
-	var weights [3]big.Rat
 	for i := range in.Votes {
-		v := &in.Votes[i]
-		k := -1
-		for j, c := range choices {
-			if v.Choice == c {
-				k = j
-			}
-		}
+		k := choiceIndex(in.Votes[i].Choice)
 		if k < 0 {
-			return nil, fmt.Errorf("vote %d: unknown choice %q", i, v.Choice)
+			return nil, fmt.Errorf("vote %d: unknown choice %q", i, in.Votes[i].Choice)
 		}
 		heads[k]++
-		if in.ByWeight {
-			if v.Weight.Den <= 0 || v.Weight.Num < 0 {
-				return nil, fmt.Errorf("vote %d: weight %d/%d is not a non-negative fraction", i, v.Weight.Num, v.Weight.Den)
-			}
-			weights[k].Add(&weights[k], big.NewRat(v.Weight.Num, v.Weight.Den))
-		}
 	}
 	out := &output
 	out.Counts = out.Counts[:3]
 	for k, c := range choices {
-		out.Counts[k] = sdk.Count{Choice: c, Votes: heads[k], Weight: ratOf(&weights[k], in.ByWeight, heads[k])}
+		out.Counts[k] = sdk.Count{Choice: c, Votes: heads[k], Weight: sdk.Rational{Num: heads[k], Den: 1}}
 	}
 	out.Explanation = out.Explanation[:0]
 	cast := heads[0] + heads[1] + heads[2]
 	out.QuorumMet = cast >= in.Quorum
 	if !out.QuorumMet {
 		out.Decision = "no_quorum"
-		out.Explanation = append(out.Explanation, fmt.Sprintf("%d votes cast, quorum is %d", cast, in.Quorum))
+		text = append(text[:0], "votes cast "...)
+		text = strconv.AppendInt(text, cast, 10)
+		text = append(text, ", quorum "...)
+		text = strconv.AppendInt(text, in.Quorum, 10)
+		out.Explanation = append(out.Explanation, view(text))
 		return out, nil
 	}
-	// yes / base compared with Num / Den, exactly: yes·Den vs Num·base.
-	yes, total := new(big.Rat), new(big.Rat)
+	var pass bool
+	var yesText, totalText string
 	if in.ByWeight {
-		yes.Set(&weights[0])
-		total.Add(&weights[0], &weights[1])
-		if in.Rule == AbsoluteMajority {
-			total.Add(total, &weights[2])
+		var err error
+		if pass, yesText, totalText, err = byWeight(in, th, absolute, out); err != nil {
+			return nil, err
 		}
 	} else {
-		yes.SetInt64(heads[0])
-		n := heads[0] + heads[1]
-		if in.Rule == AbsoluteMajority {
-			n += heads[2]
+		// yes/total against Num/Den, exactly: yes·Den against Num·total.
+		// Vote counts are far below 2^31, so the products cannot overflow.
+		yes, total := heads[0], heads[0]+heads[1]
+		if absolute {
+			total += heads[2]
 		}
-		total.SetInt64(n)
-	}
-	lhs := new(big.Rat).Mul(yes, big.NewRat(th.Den, 1))
-	rhs := new(big.Rat).Mul(total, big.NewRat(th.Num, 1))
-	cmp := lhs.Cmp(rhs)
-	pass := cmp > 0 || !th.Strict && cmp == 0
-	if total.Sign() == 0 {
-		pass = false
-	}
-	op := "≥"
-	if th.Strict {
-		op = ">"
+		lhs, rhs := yes*th.Den, th.Num*total
+		pass = total > 0 && (lhs > rhs || !th.Strict && lhs == rhs)
+		yesText, totalText = strconv.FormatInt(yes, 10), strconv.FormatInt(total, 10)
 	}
 	if pass {
 		out.Decision = "pass"
 	} else {
 		out.Decision = "fail"
 	}
-	out.Explanation = append(out.Explanation, fmt.Sprintf("yes %s of %s: needed %s %d/%d", yes.RatString(), base+" ("+total.RatString()+")", op, th.Num, th.Den))
+	text = append(text[:0], "yes "...)
+	text = append(text, yesText...)
+	text = append(text, " of "...)
+	text = append(text, totalText...)
+	if th.Strict {
+		text = append(text, ", needed more than "...)
+	} else {
+		text = append(text, ", needed at least "...)
+	}
+	text = strconv.AppendInt(text, th.Num, 10)
+	text = append(text, '/')
+	text = strconv.AppendInt(text, th.Den, 10)
+	out.Explanation = append(out.Explanation, view(text))
 	return out, nil
 }
 
-func ratOf(r *big.Rat, byWeight bool, heads int64) sdk.Rational {
-	if !byWeight {
-		return sdk.Rational{Num: heads, Den: 1}
+// view returns b as a string without copying; text is encoded into the
+// output before the next call changes it.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+func choiceIndex(c string) int {
+	for j := range choices {
+		if c == choices[j] {
+			return j
+		}
 	}
-	if !r.Num().IsInt64() || !r.Denom().IsInt64() {
-		return sdk.Rational{}
+	return -1
+}
+
+// byWeight counts entitlement weights exactly with big rationals.
+func byWeight(in *sdk.TallyInput, th sdk.Threshold, absolute bool, out *sdk.TallyOutput) (bool, string, string, error) {
+	var w [3]big.Rat
+	for i := range in.Votes {
+		v := &in.Votes[i]
+		if v.Weight.Den <= 0 || v.Weight.Num < 0 {
+			return false, "", "", fmt.Errorf("vote %d: weight %d/%d is not a non-negative fraction", i, v.Weight.Num, v.Weight.Den)
+		}
+		k := choiceIndex(v.Choice)
+		w[k].Add(&w[k], big.NewRat(v.Weight.Num, v.Weight.Den))
 	}
-	return sdk.Rational{Num: r.Num().Int64(), Den: r.Denom().Int64()}
+	for k := range w {
+		if w[k].Num().IsInt64() && w[k].Denom().IsInt64() {
+			out.Counts[k].Weight = sdk.Rational{Num: w[k].Num().Int64(), Den: w[k].Denom().Int64()}
+		}
+	}
+	total := new(big.Rat).Add(&w[0], &w[1])
+	if absolute {
+		total.Add(total, &w[2])
+	}
+	lhs := new(big.Rat).Mul(&w[0], big.NewRat(th.Den, 1))
+	rhs := new(big.Rat).Mul(total, big.NewRat(th.Num, 1))
+	cmp := lhs.Cmp(rhs)
+	pass := total.Sign() > 0 && (cmp > 0 || !th.Strict && cmp == 0)
+	return pass, w[0].RatString(), total.RatString(), nil
 }

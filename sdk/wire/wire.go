@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"unsafe"
 )
 
 // ErrShort is the Reader's error when the input ends before a value does.
@@ -175,6 +176,18 @@ func (r *Reader) view() []byte {
 
 // String reads a length-prefixed string (a copy).
 func (r *Reader) String() string { return string(r.view()) }
+
+// StringView reads a length-prefixed string without copying: the string
+// shares the Reader's input and is valid only while that input is neither
+// changed nor reused. Plugins get their input this way, so a hook's input
+// must not be kept past the call.
+func (r *Reader) StringView() string {
+	v := r.view()
+	if len(v) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(v), len(v))
+}
 
 // Blob reads length-prefixed bytes (a copy; nil when empty).
 func (r *Reader) Blob() []byte {
