@@ -140,7 +140,6 @@ func BenchmarkInstantiate(b *testing.B) {
 	b.ReportMetric(float64(st.MemoryPagesHighWater)*64/1024, "MiB-guest-memory")
 }
 
-
 // BenchmarkCallEcho is the floor: a plugin that returns its input, through
 // the same path as BenchmarkCall.
 func BenchmarkCallEcho(b *testing.B) {
