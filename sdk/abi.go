@@ -2,10 +2,10 @@ package sdk
 
 // Result bits of the plenum_abi_v1_call export. A successful call returns
 // ptr<<32 | len of the output in guest memory; on failure, resultError is
-// set and ptr/len point at the error message instead.
+// set and ptr/len point at the error message instead. A panic ends the
+// instance (the host sees a trap).
 const (
 	resultError    = uint64(1) << 63
-	resultPanic    = uint64(1) << 62
 	resultNoHook   = uint64(1) << 61
 	resultPtrShift = 32
 	resultPtrMask  = (uint64(1) << 29) - 1
@@ -16,9 +16,8 @@ const (
 type Result struct {
 	Ptr, Len uint32
 	// Err is set when the handler returned an error (the output is its
-	// message); Panic when it panicked; NoHook when the plugin registered
-	// no handler for the hook.
-	Err, Panic, NoHook bool
+	// message); NoHook when the plugin registered no handler for the hook.
+	Err, NoHook bool
 }
 
 // DecodeResult splits the value returned by plenum_abi_v1_call.
@@ -27,7 +26,6 @@ func DecodeResult(v uint64) Result {
 		Ptr:    uint32((v >> resultPtrShift) & resultPtrMask),
 		Len:    uint32(v & resultLenMask),
 		Err:    v&resultError != 0,
-		Panic:  v&resultPanic != 0,
 		NoHook: v&resultNoHook != 0,
 	}
 }

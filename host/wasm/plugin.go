@@ -59,6 +59,31 @@ type instance struct {
 	cancel context.CancelFunc
 	timer  *time.Timer
 	state  *callState
+	// stderr keeps the end of what the guest wrote to stderr, so that a
+	// panic's message reaches the error.
+	stderr *tailBuffer
+}
+
+// tailBuffer keeps the first max bytes written to it during a call.
+type tailBuffer struct {
+	buf []byte
+	max int
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	if room := t.max - len(t.buf); room > 0 {
+		t.buf = append(t.buf, p[:min(len(p), room)]...)
+	}
+	return len(p), nil
+}
+
+// message returns the first line of what was written.
+func (t *tailBuffer) message() string {
+	s := strings.TrimSpace(string(t.buf))
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 // Name returns the plugin's name.
@@ -68,8 +93,10 @@ func (p *Plugin) Name() string { return p.name }
 func (p *Plugin) Digest() string { return p.digest }
 
 func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
+	stderr := &tailBuffer{max: 512}
 	mod, err := p.rt.InstantiateModule(ctx, p.compiled, wazero.NewModuleConfig().
 		WithName("").
+		WithStderr(stderr).
 		WithStartFunctions("_initialize"))
 	if err != nil {
 		return nil, err
@@ -82,6 +109,7 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		stack:      make([]uint64, 2),
 		inputStack: make([]uint64, 1),
 		state:      &callState{},
+		stderr:     stderr,
 	}
 	in.ctx, in.cancel = context.WithCancel(context.WithValue(context.Background(), callStateKey{}, in.state))
 	in.timer = time.AfterFunc(time.Hour, in.cancel)
@@ -132,7 +160,10 @@ func (p *Plugin) discard(in *instance) {
 // is one of the Err… sentinels. ctx bounds the wait for a free instance;
 // the call itself is bounded by the plugin's deadline.
 func (p *Plugin) Call(ctx context.Context, h sdk.Hook, in []byte) (out []byte, err error) {
-	start := time.Now()
+	var start time.Time
+	if p.observer != nil {
+		start = time.Now()
+	}
 	defer func() {
 		p.calls.Add(1)
 		if err != nil {
@@ -156,6 +187,7 @@ func (p *Plugin) Call(ctx context.Context, h sdk.Hook, in []byte) (out []byte, e
 		return nil, p.fail(h, ErrTrap, "no instance: "+err.Error())
 	}
 	*inst.state = callState{}
+	inst.stderr.buf = inst.stderr.buf[:0]
 	inst.timer.Reset(p.spec.Limits.Deadline)
 	res, err := p.run(inst, h, in)
 	// Stop reports false when the deadline fired: the instance's context is
@@ -186,11 +218,6 @@ func (p *Plugin) Call(ctx context.Context, h sdk.Hook, in []byte) (out []byte, e
 	}
 	out = append([]byte(nil), view...)
 	switch {
-	case res.Panic:
-		p.discard(inst)
-		p.traps.Add(1)
-		p.failed()
-		return nil, p.fail(h, ErrTrap, string(out))
 	case res.NoHook:
 		keep()
 		return nil, p.fail(h, ErrUnknownHook, "")
@@ -242,6 +269,9 @@ func (p *Plugin) broken(inst *instance, h sdk.Hook, err error) error {
 		return p.fail(h, ErrOutOfMemory, "")
 	default:
 		p.traps.Add(1)
+		if msg := inst.stderr.message(); msg != "" {
+			return p.fail(h, ErrTrap, msg)
+		}
 		return p.fail(h, ErrTrap, err.Error())
 	}
 }

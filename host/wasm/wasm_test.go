@@ -109,6 +109,9 @@ func TestHostilePlugins(t *testing.T) {
 				if !errors.As(err, &ce) || ce.Plugin != tt.name || ce.Hook != sdk.HookTally {
 					t.Fatalf("error %T %v lacks plugin and hook", err, err)
 				}
+				if tt.name == "panic" && tt.input[0] == 0 && !strings.Contains(ce.Detail, "hostile plugin panics") {
+					t.Fatalf("panic message lost: %q", ce.Detail)
+				}
 				if d := time.Since(start); d > 10*time.Second {
 					t.Fatalf("call took %s", d)
 				}

@@ -73,14 +73,15 @@ func tally(in *sdk.TallyInput) (*sdk.TallyOutput, error) {
 	if !out.QuorumMet {
 		out.Decision = "no_quorum"
 		text = append(text[:0], "votes cast "...)
-		text = strconv.AppendInt(text, cast, 10)
+		text = appendInt(text, cast)
 		text = append(text, ", quorum "...)
-		text = strconv.AppendInt(text, in.Quorum, 10)
+		text = appendInt(text, in.Quorum)
 		out.Explanation = append(out.Explanation, view(text))
 		return out, nil
 	}
 	var pass bool
 	var yesText, totalText string
+	var yesN, totalN int64 = -1, -1
 	if in.ByWeight {
 		var err error
 		if pass, yesText, totalText, err = byWeight(in, th, absolute, out); err != nil {
@@ -95,7 +96,7 @@ func tally(in *sdk.TallyInput) (*sdk.TallyOutput, error) {
 		}
 		lhs, rhs := yes*th.Den, th.Num*total
 		pass = total > 0 && (lhs > rhs || !th.Strict && lhs == rhs)
-		yesText, totalText = strconv.FormatInt(yes, 10), strconv.FormatInt(total, 10)
+		yesN, totalN = yes, total
 	}
 	if pass {
 		out.Decision = "pass"
@@ -103,17 +104,23 @@ func tally(in *sdk.TallyInput) (*sdk.TallyOutput, error) {
 		out.Decision = "fail"
 	}
 	text = append(text[:0], "yes "...)
-	text = append(text, yesText...)
-	text = append(text, " of "...)
-	text = append(text, totalText...)
+	if yesN >= 0 {
+		text = appendInt(text, yesN)
+		text = append(text, " of "...)
+		text = appendInt(text, totalN)
+	} else {
+		text = append(text, yesText...)
+		text = append(text, " of "...)
+		text = append(text, totalText...)
+	}
 	if th.Strict {
 		text = append(text, ", needed more than "...)
 	} else {
 		text = append(text, ", needed at least "...)
 	}
-	text = strconv.AppendInt(text, th.Num, 10)
+	text = appendInt(text, th.Num)
 	text = append(text, '/')
-	text = strconv.AppendInt(text, th.Den, 10)
+	text = appendInt(text, th.Den)
 	out.Explanation = append(out.Explanation, view(text))
 	return out, nil
 }
@@ -123,12 +130,34 @@ func tally(in *sdk.TallyInput) (*sdk.TallyOutput, error) {
 func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 func choiceIndex(c string) int {
-	for j := range choices {
-		if c == choices[j] {
-			return j
-		}
+	switch c {
+	case "yes":
+		return 0
+	case "no":
+		return 1
+	case "abstain":
+		return 2
 	}
 	return -1
+}
+
+// appendInt is strconv.AppendInt for the small counts of a tally, without
+// the general function's calls (every call is dear in a wasm guest).
+func appendInt(b []byte, v int64) []byte {
+	if v < 0 || v >= 1e9 {
+		return strconv.AppendInt(b, v, 10)
+	}
+	var d [10]byte
+	i := len(d)
+	for {
+		i--
+		d[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return append(b, d[i:]...)
 }
 
 // byWeight counts entitlement weights exactly with big rationals.

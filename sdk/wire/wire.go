@@ -33,10 +33,22 @@ func (w *Writer) Reset() { w.buf = w.buf[:0] }
 func (w *Writer) Bytes() []byte { return w.buf }
 
 // Uint appends an unsigned varint.
-func (w *Writer) Uint(v uint64) { w.buf = binary.AppendUvarint(w.buf, v) }
+func (w *Writer) Uint(v uint64) {
+	if v < 0x80 {
+		w.buf = append(w.buf, byte(v))
+		return
+	}
+	w.buf = binary.AppendUvarint(w.buf, v)
+}
 
 // Int appends a zig-zag signed varint.
-func (w *Writer) Int(v int64) { w.buf = binary.AppendVarint(w.buf, v) }
+func (w *Writer) Int(v int64) {
+	if u := uint64(v<<1) ^ uint64(v>>63); u < 0x80 {
+		w.buf = append(w.buf, byte(u))
+		return
+	}
+	w.buf = binary.AppendVarint(w.buf, v)
+}
 
 // Bool appends a boolean as one byte.
 func (w *Writer) Bool(v bool) {
@@ -49,7 +61,11 @@ func (w *Writer) Bool(v bool) {
 
 // String appends a length-prefixed string.
 func (w *Writer) String(s string) {
-	w.buf = binary.AppendUvarint(w.buf, uint64(len(s)))
+	if len(s) < 0x80 {
+		w.buf = append(w.buf, byte(len(s)))
+	} else {
+		w.buf = binary.AppendUvarint(w.buf, uint64(len(s)))
+	}
 	w.buf = append(w.buf, s...)
 }
 
@@ -88,6 +104,13 @@ func (r *Reader) fail(err error) {
 
 // Uint reads an unsigned varint.
 func (r *Reader) Uint() uint64 {
+	// Fast path: most lengths and counts fit in one byte. In a wasm guest
+	// every call is expensive, so the common case avoids one.
+	if r.off < len(r.b) && r.b[r.off] < 0x80 && r.err == nil {
+		v := uint64(r.b[r.off])
+		r.off++
+		return v
+	}
 	if r.err != nil {
 		return 0
 	}
@@ -106,6 +129,11 @@ func (r *Reader) Uint() uint64 {
 
 // Int reads a zig-zag signed varint.
 func (r *Reader) Int() int64 {
+	if r.off < len(r.b) && r.b[r.off] < 0x80 && r.err == nil {
+		u := uint64(r.b[r.off])
+		r.off++
+		return int64(u>>1) ^ -int64(u&1)
+	}
 	if r.err != nil {
 		return 0
 	}
@@ -182,6 +210,14 @@ func (r *Reader) String() string { return string(r.view()) }
 // changed nor reused. Plugins get their input this way, so a hook's input
 // must not be kept past the call.
 func (r *Reader) StringView() string {
+	// Fast path for short strings: no call to Uint and view.
+	if r.err == nil && r.off < len(r.b) {
+		if n := int(r.b[r.off]); n < 0x80 && r.off+1+n <= len(r.b) {
+			s := r.b[r.off+1 : r.off+1+n]
+			r.off += 1 + n
+			return unsafe.String(unsafe.SliceData(s), n)
+		}
+	}
 	v := r.view()
 	if len(v) == 0 {
 		return ""
