@@ -23,7 +23,9 @@ const (
 )
 
 // Hooks lists every hook in number order.
-var Hooks = [...]Hook{HookTally, HookValidateBallot, HookScanUpload, HookScanMessage, HookRetention, HookEmbargo, HookSignupRisk}
+func Hooks() []Hook {
+	return []Hook{HookTally, HookValidateBallot, HookScanUpload, HookScanMessage, HookRetention, HookEmbargo, HookSignupRisk}
+}
 
 var hookNames = [...]string{
 	HookTally: "tally", HookValidateBallot: "validate_ballot", HookScanUpload: "scan_upload",
@@ -40,7 +42,7 @@ func (h Hook) String() string {
 
 // ParseHook maps a hook name to its Hook.
 func ParseHook(name string) (Hook, bool) {
-	for _, h := range Hooks {
+	for _, h := range Hooks() {
 		if hookNames[h] == name {
 			return h, true
 		}

@@ -45,6 +45,7 @@ func commands() []command {
 		{"tenant", "create, list or delete tenants (associations)", cmdTenant},
 		{"audit", "verify or export the audit log", cmdAudit},
 		{"keys", "rotate the master key or a tenant's data key", cmdKeys},
+		{"plugin", "build, inspect, call, sign and verify plugins", cmdPlugin},
 		{"version", "print the version", cmdVersion},
 	}
 }
@@ -107,15 +108,27 @@ func newFlagSet(env *cmdEnv, name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args into fs, mapping a parse error to errUsage (the flag
-// package has printed it).
+// parse parses args into fs, allowing flags after positional arguments
+// (`plenum plugin build DIR --out FILE`), and maps a parse error to
+// errUsage (the flag package has printed it).
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return errUsage
 		}
-		return errUsage
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
 	}
+	// "--" ends the flags, so Args returns exactly the positionals.
+	_ = fs.Parse(append([]string{"--"}, positional...))
 	return nil
 }
 

@@ -133,3 +133,69 @@ func TestStartupErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPluginCommands follows a plugin author: build, inspect, keygen,
+// sign, verify, call.
+func TestPluginCommands(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join("..", "..", "..", "plugins", "majority")
+	wasmFile := filepath.Join(dir, "majority.wasm")
+	manifest := filepath.Join(dir, "plugin.json")
+	b, err := os.ReadFile(filepath.Join(src, "plugin.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(manifest, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	input := filepath.Join(dir, "in.json")
+	os.WriteFile(input, []byte(`{"ballot_id":"poll-2025-0042","rule":"simple_majority","quorum":5,"votes":[
+		{"voter":"u-1001","choice":"yes","weight":{"num":1,"den":1}},{"voter":"u-1002","choice":"no","weight":{"num":1,"den":1}},
+		{"voter":"u-1003","choice":"yes","weight":{"num":1,"den":1}},{"voter":"u-1004","choice":"abstain","weight":{"num":1,"den":1}},
+		{"voter":"u-1005","choice":"yes","weight":{"num":1,"den":1}}]}`), 0o644)
+	key := filepath.Join(dir, "author.key")
+	code, out, errOut := cli(t, dir, "plugin", "keygen", "--out", key)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	pub := ""
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "public key") {
+			pub = strings.TrimSpace(strings.TrimPrefix(line, "public key"))
+		}
+	}
+	other := filepath.Join(dir, "other.key")
+	_, otherOut, _ := cli(t, dir, "plugin", "keygen", "--out", other)
+	otherPub := strings.TrimSpace(strings.TrimPrefix(strings.Split(otherOut, "\n")[1], "public key"))
+	steps := []struct {
+		args []string
+		code int
+		out  string
+		err  string
+	}{
+		{[]string{"plugin", "build", src, "--out", wasmFile}, 0, "built", ""},
+		{[]string{"plugin", "inspect", wasmFile, "--manifest", manifest}, 0, "plenum_abi_v1_call", ""},
+		{[]string{"plugin", "verify", wasmFile, "--manifest", manifest, "--trust", pub}, 1, "", "not signed"},
+		{[]string{"plugin", "sign", wasmFile, "--manifest", manifest, "--key", key}, 0, "signed majority 0.1.0", ""},
+		{[]string{"plugin", "verify", wasmFile, "--manifest", manifest, "--trust", pub}, 0, "signature valid", ""},
+		{[]string{"plugin", "verify", wasmFile, "--manifest", manifest, "--trust", otherPub}, 1, "", "does not verify"},
+		{[]string{"plugin", "call", wasmFile, "tally", "--input", input, "--manifest", manifest}, 0, `"decision": "pass"`, "took"},
+		{[]string{"plugin", "call", wasmFile, "nonsense", "--input", input}, 1, "", "unknown hook"},
+		{[]string{"plugin", "inspect", input}, 1, "", "does not compile"},
+		{[]string{"plugin"}, 2, "", "Usage: plenum plugin"},
+	}
+	for _, s := range steps {
+		code, out, errOut := cli(t, dir, s.args...)
+		if code != s.code || !strings.Contains(out, s.out) || !strings.Contains(errOut, s.err) {
+			t.Errorf("plenum %s = %d\nstdout: %s\nstderr: %s\nwant code %d, stdout ∋ %q, stderr ∋ %q",
+				strings.Join(s.args, " "), code, out, errOut, s.code, s.out, s.err)
+		}
+	}
+	// A changed module no longer verifies.
+	mod, _ := os.ReadFile(wasmFile)
+	mod[len(mod)-1] ^= 1
+	os.WriteFile(wasmFile, mod, 0o644)
+	if code, _, errOut := cli(t, dir, "plugin", "verify", wasmFile, "--manifest", manifest, "--trust", pub); code != 1 || !strings.Contains(errOut, "does not verify") {
+		t.Fatalf("tampered module: %d %s", code, errOut)
+	}
+}

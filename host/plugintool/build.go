@@ -1,10 +1,9 @@
-// Package plugin helps test Plenum plugins: it builds a plugin from Go
-// source to WebAssembly (cached by content), loads it into a runtime
-// configured like the host's, and calls its hooks.
-package plugin
+// Package plugintool holds what the `plenum plugin` commands and the test
+// kit share: building a plugin from Go source to WebAssembly (cached by
+// content) and inspecting a module.
+package plugintool
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -16,11 +15,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"testing"
-
-	"github.com/plenum-vote/plenum/host/wasm"
-	"github.com/plenum-vote/plenum/sdk"
-	"github.com/plenum-vote/plenum/sdk/wire"
 )
 
 // EnvCache names the directory where built plugins and compiled code are
@@ -42,18 +36,9 @@ func CacheDir() (string, error) {
 // Build compiles the plugin in dir (a package main inside a Go module)
 // with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared and returns the module.
 // Builds are cached by the content of the plugin's sources, the module's
-// go.mod and go.sum, the sdk's sources and the Go version.
-func Build(t testing.TB, dir string) []byte {
-	t.Helper()
-	b, err := BuildDir(dir)
-	if err != nil {
-		t.Fatalf("build plugin %s: %v", dir, err)
-	}
-	return b
-}
-
-// BuildDir is Build without a testing.TB, for tools.
-func BuildDir(dir string) ([]byte, error) {
+// go.mod and go.sum, the sdk's sources (when the module has them) and the
+// Go version.
+func Build(dir string) ([]byte, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -146,45 +131,4 @@ func sourceKey(dir, root string) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32], nil
-}
-
-// NewRuntime returns a runtime configured like the host's, with the
-// compilation cache under CacheDir, closed when t ends.
-func NewRuntime(t testing.TB, caps wasm.Caps) *wasm.Runtime {
-	t.Helper()
-	cache, err := CacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: filepath.Join(cache, "compiled"), Caps: caps})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close(context.Background()) })
-	return r
-}
-
-// Load loads module into r.
-func Load(t testing.TB, r *wasm.Runtime, module []byte, spec wasm.PluginSpec) *wasm.Plugin {
-	t.Helper()
-	p, err := r.Load(context.Background(), module, spec)
-	if err != nil {
-		t.Fatalf("load plugin %s: %v", spec.Name, err)
-	}
-	return p
-}
-
-// CallTally calls the tally hook with Go values.
-func CallTally(ctx context.Context, p *wasm.Plugin, in *sdk.TallyInput) (*sdk.TallyOutput, error) {
-	var w wire.Writer
-	in.AppendWire(&w)
-	b, err := p.Call(ctx, sdk.HookTally, w.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	out := new(sdk.TallyOutput)
-	if err := out.ReadWire(wire.NewReader(b)); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
