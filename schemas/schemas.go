@@ -1,0 +1,127 @@
+// Package schemas embeds Plenum's JSON Schemas (draft 2020-12) — the plugin
+// manifest and each hook's input and output — with examples, and validates
+// documents against them, including a plugin's own config schema.
+package schemas
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+//go:embed *.schema.json examples
+var files embed.FS
+
+// Names of the schemas.
+const (
+	Plugin      = "plugin.schema.json"
+	TallyInput  = "tally.input.schema.json"
+	TallyOutput = "tally.output.schema.json"
+)
+
+// Set is a compiled set of the embedded schemas.
+type Set struct {
+	byName map[string]*jsonschema.Schema
+}
+
+// Load compiles every embedded schema.
+func Load() (*Set, error) {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	names, err := fs.Glob(files, "*.schema.json")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		b, _ := files.ReadFile(n)
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("schema %s: %w", n, err)
+		}
+		if err := c.AddResource(n, doc); err != nil {
+			return nil, fmt.Errorf("schema %s: %w", n, err)
+		}
+	}
+	s := &Set{byName: make(map[string]*jsonschema.Schema, len(names))}
+	for _, n := range names {
+		sch, err := c.Compile(n)
+		if err != nil {
+			return nil, fmt.Errorf("compile schema %s: %w", n, err)
+		}
+		s.byName[n] = sch
+	}
+	return s, nil
+}
+
+// ErrInvalid is wrapped by validation failures.
+var ErrInvalid = errors.New("document does not match its schema")
+
+// Validate checks doc against the named schema.
+func (s *Set) Validate(name string, doc []byte) error {
+	sch, ok := s.byName[name]
+	if !ok {
+		return fmt.Errorf("unknown schema %q", name)
+	}
+	return validate(sch, doc)
+}
+
+// ValidateConfig checks a tenant's plugin config against the plugin's own
+// config schema (the manifest's config_schema). An empty schema accepts
+// only an empty object or nothing.
+func ValidateConfig(configSchema, config []byte) error {
+	if len(bytes.TrimSpace(configSchema)) == 0 {
+		if c := strings.TrimSpace(string(config)); c != "" && c != "{}" && c != "null" {
+			return fmt.Errorf("%w: the plugin takes no configuration", ErrInvalid)
+		}
+		return nil
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(configSchema))
+	if err != nil {
+		return fmt.Errorf("plugin config schema: %w", err)
+	}
+	if err := c.AddResource("config.schema.json", doc); err != nil {
+		return fmt.Errorf("plugin config schema: %w", err)
+	}
+	sch, err := c.Compile("config.schema.json")
+	if err != nil {
+		return fmt.Errorf("plugin config schema: %w", err)
+	}
+	return validate(sch, config)
+}
+
+func validate(sch *jsonschema.Schema, doc []byte) error {
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		return fmt.Errorf("%w: not JSON: %v", ErrInvalid, err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		msg := strings.Join(strings.Fields(err.Error()), " ")
+		return fmt.Errorf("%w: %s", ErrInvalid, msg)
+	}
+	return nil
+}
+
+// Examples returns the example documents under examples/dir (e.g.
+// "tally"), by file name.
+func Examples(dir string) (map[string][]byte, error) {
+	entries, err := fs.ReadDir(files, "examples/"+dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(entries))
+	for _, e := range entries {
+		b, err := files.ReadFile("examples/" + dir + "/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out[e.Name()] = b
+	}
+	return out, nil
+}
