@@ -24,6 +24,7 @@ import (
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/host/config"
+	"github.com/plenum-vote/plenum/host/registry"
 	"github.com/plenum-vote/plenum/host/server"
 )
 
@@ -37,6 +38,8 @@ type App struct {
 	Tenants   *tenancy.Service
 	Operators *identity.Operators
 	Metrics   *prometheus.Registry
+	// Registry holds installed plugins and tenants' bindings.
+	Registry *registry.Registry
 	// Server is the HTTP server; Serve runs it.
 	Server *server.Server
 
@@ -108,6 +111,10 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opti
 	rec := recorder{log: a.Audit}
 	a.Tenants = tenancy.NewService(a.DB, a.Keys, rec, nil)
 	a.Operators = identity.NewOperators(a.DB, a.Keys, identityRecorder{log: a.Audit}, identity.OperatorOptions{})
+	a.Registry, err = registry.New(a.DB, a.Audit, registry.Options{Trusted: cfg.TrustedKeys()})
+	if err != nil {
+		return nil, err
+	}
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Server, err = server.New(server.Options{
 		BaseURL:        cfg.BaseURL,

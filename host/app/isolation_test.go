@@ -3,6 +3,8 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -11,6 +13,8 @@ import (
 
 	"github.com/plenum-vote/plenum/core/audit"
 	"github.com/plenum-vote/plenum/core/store"
+	"github.com/plenum-vote/plenum/host/registry"
+	"github.com/plenum-vote/plenum/testkit/plugin"
 	"github.com/plenum-vote/plenum/testkit/testhost"
 )
 
@@ -36,6 +40,10 @@ var scopedProbes = map[string]scopedProbe{
 	},
 	"audit_heads": func(ctx context.Context, tx *store.Tx, other string) (int, error) {
 		n, err := tx.Select((*headRow)(nil)).WhereOr("tenant_id = ?", other).Count(ctx)
+		return int(n), err
+	},
+	"tenant_plugins": func(ctx context.Context, tx *store.Tx, other string) (int, error) {
+		n, err := tx.Select((*registry.Binding)(nil)).WhereOr("tenant_id = ?", other).Count(ctx)
 		return int(n), err
 	},
 	"audit_checkpoints": func(ctx context.Context, tx *store.Tx, other string) (int, error) {
@@ -67,6 +75,20 @@ func TestIsolation(t *testing.T) {
 		ctx := context.Background()
 		a := h.CreateTenant(t, "alpha", "Alpha Housing Co-op")
 		b := h.CreateTenant(t, "bravo", "Bravo Residents")
+		// Each tenant enables a plugin, so tenant_plugins has rows of both.
+		module := plugin.Build(t, filepath.Join("..", "..", "plugins", "majority"))
+		manifest, err := os.ReadFile(filepath.Join("..", "..", "plugins", "majority", "plugin.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.App.Registry.Install(ctx, registry.InstallRequest{Module: module, Manifest: manifest, AllowUnsigned: true}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tn := range []string{a.ID, b.ID} {
+			if _, err := h.App.Registry.Enable(ctx, registry.EnableRequest{TenantID: tn, Hook: "tally", Plugin: "majority", Version: "0.1.0"}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if _, err := h.App.Audit.Checkpoint(ctx); err != nil {
 			t.Fatal(err)
 		}

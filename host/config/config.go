@@ -6,6 +6,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -55,6 +57,9 @@ type Config struct {
 	HostTenants bool `yaml:"host_tenants"`
 	// Demo creates a demo tenant on first start.
 	Demo bool `yaml:"demo"`
+	// PluginTrustedKeys are the base64 ed25519 public keys whose plugin
+	// signatures the operator accepts.
+	PluginTrustedKeys []string `yaml:"plugin_trusted_keys"`
 	// Log configures the structured log.
 	Log Log `yaml:"log"`
 	// ShutdownTimeout bounds the graceful shutdown.
@@ -175,6 +180,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	if v := getenv("PLENUM_TRUSTED_PROXIES"); v != "" {
 		c.TrustedProxies = splitList(v)
 	}
+	if v := getenv("PLENUM_PLUGIN_TRUSTED_KEYS"); v != "" {
+		c.PluginTrustedKeys = splitList(v)
+	}
 	if v := getenv("PLENUM_HOST_TENANTS"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -243,6 +251,11 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	for _, k := range c.PluginTrustedKeys {
+		if _, err := ParsePublicKey(k); err != nil {
+			return err
+		}
+	}
 	if c.CheckpointInterval < time.Second {
 		return fmt.Errorf("checkpoint_interval %s is below one second", c.CheckpointInterval)
 	}
@@ -261,6 +274,26 @@ func (c Config) Validate() error {
 // StoreConfig returns the database configuration for core/store.
 func (c Config) StoreConfig() store.Config {
 	return store.Config{Driver: store.Dialect(c.Database.Driver), DSN: c.Database.DSN, Role: c.Database.Role}
+}
+
+// ParsePublicKey decodes a base64 ed25519 public key.
+func ParsePublicKey(s string) (ed25519.PublicKey, error) {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("plugin trusted key %q is not a base64 ed25519 public key", s)
+	}
+	return ed25519.PublicKey(b), nil
+}
+
+// TrustedKeys returns the decoded PluginTrustedKeys.
+func (c Config) TrustedKeys() []ed25519.PublicKey {
+	var out []ed25519.PublicKey
+	for _, k := range c.PluginTrustedKeys {
+		if pk, err := ParsePublicKey(k); err == nil {
+			out = append(out, pk)
+		}
+	}
+	return out
 }
 
 // ParseLevel maps a level name to slog.Level.

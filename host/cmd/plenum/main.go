@@ -45,7 +45,7 @@ func commands() []command {
 		{"tenant", "create, list or delete tenants (associations)", cmdTenant},
 		{"audit", "verify or export the audit log", cmdAudit},
 		{"keys", "rotate the master key or a tenant's data key", cmdKeys},
-		{"plugin", "build, inspect, call, sign and verify plugins", cmdPlugin},
+		{"plugin", "build, inspect, call, sign, verify, install and enable plugins", cmdPlugin},
 		{"version", "print the version", cmdVersion},
 	}
 }

@@ -191,6 +191,48 @@ func TestPluginCommands(t *testing.T) {
 				strings.Join(s.args, " "), code, out, errOut, s.code, s.out, s.err)
 		}
 	}
+	// The operator installs it (trusting the author's key) and enables it
+	// for a tenant with a config the plugin accepts.
+	data := filepath.Join(dir, "data")
+	env := func(args ...string) (int, string, string) { return cli(t, data, args...) }
+	if code, _, errOut := env("tenant", "list"); code != 1 || !strings.Contains(errOut, "migrate") {
+		// a fresh data dir must be migrated first
+		t.Logf("fresh data dir: %d %s", code, errOut)
+	}
+	if code, _, errOut := env("migrate"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if code, _, errOut := env("tenant", "create", "--slug", "coop", "--name", "Co-op"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if code, _, errOut := env("plugin", "install", wasmFile, "--manifest", filepath.Join(src, "plugin.json")); code != 1 || !strings.Contains(errOut, "not signed") {
+		t.Fatalf("unsigned install: %d %s", code, errOut)
+	}
+	var out2, err2 bytes.Buffer
+	code2 := run(context.Background(), []string{"plugin", "install", wasmFile, "--manifest", manifest}, &out2, &err2, func(k string) string {
+		return map[string]string{"PLENUM_DATA_DIR": data, "PLENUM_LOG_LEVEL": "error", "PLENUM_PLUGIN_TRUSTED_KEYS": pub}[k]
+	})
+	if code2 != 0 || !strings.Contains(out2.String(), "installed majority 0.1.0") {
+		t.Fatalf("signed install: %d %s %s", code2, out2.String(), err2.String())
+	}
+	for _, s := range []struct {
+		args []string
+		code int
+		out  string
+		err  string
+	}{
+		{[]string{"plugin", "list"}, 0, "majority", ""},
+		{[]string{"plugin", "enable", "--tenant", "coop", "--hook", "scan_upload", "--plugin", "majority@0.1.0"}, 1, "", "does not implement"},
+		{[]string{"plugin", "enable", "--tenant", "coop", "--hook", "tally", "--plugin", "majority@0.1.0"}, 0, "now decides tally", ""},
+		{[]string{"plugin", "list", "--tenant", "coop"}, 0, "majority", ""},
+		{[]string{"plugin", "disable", "--tenant", "coop", "--hook", "tally"}, 0, "disabled", ""},
+		{[]string{"audit", "verify"}, 0, "intact", ""},
+	} {
+		code, out, errOut := env(s.args...)
+		if code != s.code || !strings.Contains(out, s.out) || !strings.Contains(errOut, s.err) {
+			t.Errorf("plenum %s = %d\nstdout: %s\nstderr: %s", strings.Join(s.args, " "), code, out, errOut)
+		}
+	}
 	// A changed module no longer verifies.
 	mod, _ := os.ReadFile(wasmFile)
 	mod[len(mod)-1] ^= 1

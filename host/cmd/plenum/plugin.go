@@ -25,7 +25,8 @@ func cmdPlugin(ctx context.Context, env *cmdEnv, args []string) error {
 	return subcommand(ctx, env, "plugin", args, map[string]func(context.Context, *cmdEnv, []string) error{
 		"build": pluginBuild, "inspect": pluginInspect, "call": pluginCall,
 		"keygen": pluginKeygen, "sign": pluginSign, "verify": pluginVerify,
-	}, []string{"build", "inspect", "call", "keygen", "sign", "verify"})
+		"install": pluginInstall, "list": pluginList, "enable": pluginEnable, "disable": pluginDisable,
+	}, []string{"build", "inspect", "call", "keygen", "sign", "verify", "install", "list", "enable", "disable"})
 }
 
 func pluginBuild(ctx context.Context, env *cmdEnv, args []string) error {
