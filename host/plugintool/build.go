@@ -63,7 +63,13 @@ func Build(dir string) ([]byte, error) {
 		return nil, err
 	}
 	tmp := out + ".tmp" + fmt.Sprint(os.Getpid())
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", tmp, ".")
+	args := []string{"build", "-buildmode=c-shared", "-trimpath", "-o", tmp}
+	if _, err := os.Stat(filepath.Join(root, "go.sum")); os.IsNotExist(err) {
+		// A freshly scaffolded plugin has no go.sum yet: let the build
+		// complete its module files.
+		args = append(args, "-mod=mod")
+	}
+	cmd := exec.Command("go", append(args, ".")...)
 	cmd.Dir = abs
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	if outb, err := cmd.CombinedOutput(); err != nil {
@@ -102,7 +108,7 @@ func sourceKey(dir, root string) (string, error) {
 		return err
 	}
 	for _, p := range []string{filepath.Join(root, "go.mod"), filepath.Join(root, "go.sum")} {
-		if err := add(p); err != nil {
+		if err := add(p); err != nil && !os.IsNotExist(err) {
 			return "", err
 		}
 	}

@@ -241,3 +241,51 @@ func TestPluginCommands(t *testing.T) {
 		t.Fatalf("tampered module: %d %s", code, errOut)
 	}
 }
+
+// TestNewcomerPath follows sdk/README.md: scaffold a plugin, test it,
+// build, sign, install with the author's key trusted, enable for a tenant.
+func TestNewcomerPath(t *testing.T) {
+	repo, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	dir := filepath.Join(work, "quorum-check")
+	data := filepath.Join(work, "data")
+	keyFile := filepath.Join(work, "author.key")
+	var pub string
+	step := func(args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		env := map[string]string{"PLENUM_DATA_DIR": data, "PLENUM_LOG_LEVEL": "error", "PLENUM_PLUGIN_TRUSTED_KEYS": pub}
+		if code := run(context.Background(), args, &out, &errb, func(k string) string { return env[k] }); code != 0 {
+			t.Fatalf("plenum %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
+		}
+		return out.String()
+	}
+	step("plugin", "new", dir, "--hook", "tally", "--plenum", repo)
+	if out := step("plugin", "test", dir); !strings.Contains(out, "1 passed, 0 failed") {
+		t.Fatalf("plugin test: %s", out)
+	}
+	step("plugin", "build", dir)
+	out := step("plugin", "keygen", "--out", keyFile)
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "public key") {
+			pub = strings.TrimSpace(strings.TrimPrefix(line, "public key"))
+		}
+	}
+	wasmFile, manifest := filepath.Join(dir, "plugin.wasm"), filepath.Join(dir, "plugin.json")
+	step("plugin", "sign", wasmFile, "--manifest", manifest, "--key", keyFile)
+	step("migrate")
+	step("tenant", "create", "--slug", "rue-12", "--name", "Rue de la Paix 12")
+	step("plugin", "install", wasmFile, "--manifest", manifest)
+	if out := step("plugin", "enable", "--tenant", "rue-12", "--hook", "tally", "--plugin", "quorum-check@0.1.0"); !strings.Contains(out, "now decides tally") {
+		t.Fatal(out)
+	}
+	// A broken fixture is reported.
+	os.WriteFile(filepath.Join(dir, "testdata", "example.output.json"), []byte(`{"decision":"fail"}`), 0o644)
+	var outb, errb bytes.Buffer
+	if code := run(context.Background(), []string{"plugin", "test", dir}, &outb, &errb, func(string) string { return "" }); code != 1 || !strings.Contains(outb.String(), "0 passed, 1 failed") {
+		t.Fatalf("failing fixture: %d %s %s", code, outb.String(), errb.String())
+	}
+}

@@ -26,7 +26,8 @@ func cmdPlugin(ctx context.Context, env *cmdEnv, args []string) error {
 		"build": pluginBuild, "inspect": pluginInspect, "call": pluginCall,
 		"keygen": pluginKeygen, "sign": pluginSign, "verify": pluginVerify,
 		"install": pluginInstall, "list": pluginList, "enable": pluginEnable, "disable": pluginDisable,
-	}, []string{"build", "inspect", "call", "keygen", "sign", "verify", "install", "list", "enable", "disable"})
+		"new": pluginNew, "test": pluginTest,
+	}, []string{"new", "test", "build", "inspect", "call", "keygen", "sign", "verify", "install", "list", "enable", "disable"})
 }
 
 func pluginBuild(ctx context.Context, env *cmdEnv, args []string) error {
