@@ -24,6 +24,13 @@ const (
 	TallyOutput = "tally.output.schema.json"
 )
 
+// InputSchema and OutputSchema name the schemas of a hook's input and
+// output, e.g. "embargo.input.schema.json".
+func InputSchema(hook string) string { return hook + ".input.schema.json" }
+
+// OutputSchema names the schema of a hook's output.
+func OutputSchema(hook string) string { return hook + ".output.schema.json" }
+
 // Set is a compiled set of the embedded schemas.
 type Set struct {
 	byName map[string]*jsonschema.Schema

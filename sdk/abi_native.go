@@ -45,3 +45,9 @@ func CallNative(h Hook, in []byte) ([]byte, error) {
 
 // Log is a no-op outside wasm.
 func Log(level LogLevel, msg string) {}
+
+// NativeConfig is what Config returns in a native build; tests set it.
+var NativeConfig []byte
+
+// Config returns the configuration set in NativeConfig (native builds).
+func Config() []byte { return NativeConfig }

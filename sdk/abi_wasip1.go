@@ -79,3 +79,25 @@ func Log(level LogLevel, msg string) {
 	}
 	hostLog(uint32(level), uint32(uintptr(unsafe.Pointer(unsafe.StringData(msg)))), uint32(len(msg)))
 }
+
+//go:wasmimport plenum_v1 config
+func hostConfig(ptr, capacity uint32) uint32
+
+var configBuf []byte
+
+// Config returns the calling tenant's configuration of the plugin (JSON),
+// or nil (capability "config"). The bytes are valid during the call only.
+func Config() []byte {
+	n := hostConfig(0, 0)
+	if n == 0 {
+		return nil
+	}
+	if uint32(cap(configBuf)) < n {
+		configBuf = make([]byte, n)
+	}
+	configBuf = configBuf[:n]
+	if hostConfig(uint32(uintptr(unsafe.Pointer(unsafe.SliceData(configBuf)))), n) != n {
+		return nil
+	}
+	return configBuf
+}

@@ -160,6 +160,13 @@ func (p *Plugin) discard(in *instance) {
 // is one of the Err… sentinels. ctx bounds the wait for a free instance;
 // the call itself is bounded by the plugin's deadline.
 func (p *Plugin) Call(ctx context.Context, h sdk.Hook, in []byte) (out []byte, err error) {
+	return p.CallWithConfig(ctx, h, in, nil)
+}
+
+// CallWithConfig is Call for a tenant whose configuration of the plugin
+// is config (JSON, validated when the tenant saved it); the plugin reads it
+// with the "config" host function.
+func (p *Plugin) CallWithConfig(ctx context.Context, h sdk.Hook, in, config []byte) (out []byte, err error) {
 	var start time.Time
 	if p.observer != nil {
 		start = time.Now()
@@ -186,7 +193,7 @@ func (p *Plugin) Call(ctx context.Context, h sdk.Hook, in []byte) (out []byte, e
 	if err != nil {
 		return nil, p.fail(h, ErrTrap, "no instance: "+err.Error())
 	}
-	*inst.state = callState{}
+	*inst.state = callState{config: config}
 	inst.stderr.buf = inst.stderr.buf[:0]
 	inst.timer.Reset(p.spec.Limits.Deadline)
 	res, err := p.run(inst, h, in)

@@ -156,11 +156,20 @@ type Limits struct {
 
 // Capabilities a plugin may be granted.
 const (
-	CapLog = "log"
+	CapLog    = "log"
+	CapConfig = "config"
 )
 
-// hostFunctions maps each host function to the capability it needs.
-var hostFunctions = map[string]string{"log": CapLog}
+// capabilityOf returns the capability a host function needs.
+func capabilityOf(fn string) (string, bool) {
+	switch fn {
+	case "log":
+		return CapLog, true
+	case "config":
+		return CapConfig, true
+	}
+	return "", false
+}
 
 // PluginSpec describes a plugin to load.
 type PluginSpec struct {
@@ -248,6 +257,7 @@ func (r *Runtime) Load(ctx context.Context, module []byte, spec PluginSpec) (p *
 	}
 	if _, err := p.rt.NewHostModuleBuilder(sdk.ImportModule).
 		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(p.hostLog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).Export("log").
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostConfig), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).Export("config").
 		Instantiate(ctx); err != nil {
 		return nil, fmt.Errorf("instantiate host functions: %w", err)
 	}
@@ -280,7 +290,7 @@ func checkImportsExports(m wazero.CompiledModule, spec PluginSpec) error {
 		switch {
 		case mod == "wasi_snapshot_preview1":
 		case mod == sdk.ImportModule:
-			capability, ok := hostFunctions[name]
+			capability, ok := capabilityOf(name)
 			if !ok {
 				return fmt.Errorf("%w: %s imports unknown host function %s.%s", ErrInvalidModule, spec.Name, mod, name)
 			}
@@ -334,9 +344,31 @@ func (p *Plugin) hostLog(ctx context.Context, m api.Module, stack []uint64) {
 	p.logger.Log(ctx, lvl, "plugin log", "message", string(b))
 }
 
+// hostConfig is the "config" host function: (ptr, cap) -> length. It
+// copies the calling tenant's configuration of the plugin into guest
+// memory when it fits in cap bytes and always returns its length, so the
+// guest can ask again with a larger buffer.
+func hostConfig(ctx context.Context, m api.Module, stack []uint64) {
+	ptr, capacity := uint32(stack[0]), uint32(stack[1])
+	cs, _ := ctx.Value(callStateKey{}).(*callState)
+	var cfg []byte
+	if cs != nil {
+		cfg = cs.config
+	}
+	if uint32(len(cfg)) <= capacity && len(cfg) > 0 {
+		if !m.Memory().Write(ptr, cfg) {
+			stack[0] = 0
+			return
+		}
+	}
+	stack[0] = uint64(len(cfg))
+}
+
 type callStateKey struct{}
 
-// callState is per-call bookkeeping that host functions update.
+// callState is per-call bookkeeping that host functions read and update.
 type callState struct {
 	logged, dropped int
+	// config is the calling tenant's configuration of the plugin.
+	config []byte
 }

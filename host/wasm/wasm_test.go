@@ -13,6 +13,7 @@ import (
 
 	"github.com/plenum-vote/plenum/host/wasm"
 	"github.com/plenum-vote/plenum/sdk"
+	"github.com/plenum-vote/plenum/sdk/wire"
 	"github.com/plenum-vote/plenum/testkit/plugin"
 )
 
@@ -201,4 +202,50 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(m.Run())
+}
+
+func TestEmbargoAndSignupPlugins(t *testing.T) {
+	r := plugin.NewRuntime(t, wasm.Caps{})
+	ctx := context.Background()
+	embargo := plugin.Build(t, repoPath("plugins", "embargo-list"))
+	if _, err := r.Load(ctx, embargo, wasm.PluginSpec{Name: "embargo-list"}); !errors.Is(err, wasm.ErrInvalidModule) || !strings.Contains(err.Error(), `"config"`) {
+		t.Fatalf("config capability not granted: %v", err)
+	}
+	p := plugin.Load(t, r, embargo, wasm.PluginSpec{Name: "embargo-list", Capabilities: []string{wasm.CapConfig}})
+	operator := []byte(`{"countries":["KP","IR"]}`)
+	for _, tc := range []struct {
+		country string
+		config  []byte
+		block   bool
+	}{
+		{"KP", operator, true},
+		{"CH", operator, false},
+		{"KP", []byte(`{"countries":["CU"]}`), false}, // another tenant's config
+		{"CU", []byte(`{"countries":["CU"]}`), true},
+	} {
+		var w wire.Writer
+		(&sdk.EmbargoInput{IP: "192.0.2.9", Country: tc.country}).AppendWire(&w)
+		b, err := p.CallWithConfig(ctx, sdk.HookEmbargo, w.Bytes(), tc.config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out sdk.EmbargoOutput
+		if err := out.ReadWire(wire.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+		if out.Block != tc.block {
+			t.Errorf("%s with %s: block=%v (%s)", tc.country, tc.config, out.Block, out.Reason)
+		}
+	}
+	s := plugin.Load(t, r, plugin.Build(t, repoPath("plugins", "signup-basic")), wasm.PluginSpec{Name: "signup-basic"})
+	var w wire.Writer
+	(&sdk.SignupInput{EmailDomain: "mailinator.com", DomainHasMX: true, PerIP: 40}).AppendWire(&w)
+	b, err := s.Call(ctx, sdk.HookSignupRisk, w.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out sdk.SignupOutput
+	if err := out.ReadWire(wire.NewReader(b)); err != nil || out.Action != "block" {
+		t.Fatalf("signup: %+v %v", out, err)
+	}
 }
