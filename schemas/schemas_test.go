@@ -105,6 +105,7 @@ func TestHookExamples(t *testing.T) {
 	hooks := map[string]func() (in, out any){
 		"embargo":     func() (any, any) { return &sdk.EmbargoInput{}, &sdk.EmbargoOutput{} },
 		"signup_risk": func() (any, any) { return &sdk.SignupInput{}, &sdk.SignupOutput{} },
+		"retention":   func() (any, any) { return &sdk.RetentionInput{}, &sdk.RetentionOutput{} },
 	}
 	for hook, mk := range hooks {
 		ex, err := schemas.Examples(hook)

@@ -249,3 +249,38 @@ func TestEmbargoAndSignupPlugins(t *testing.T) {
 		t.Fatalf("signup: %+v %v", out, err)
 	}
 }
+
+func TestRetentionPlugin(t *testing.T) {
+	r := plugin.NewRuntime(t, wasm.Caps{})
+	p := plugin.Load(t, r, plugin.Build(t, repoPath("plugins", "retention-default")), wasm.PluginSpec{Name: "retention-default", Capabilities: []string{wasm.CapConfig}})
+	now := int64(1_800_000_000)
+	in := &sdk.RetentionInput{Now: now, Records: []sdk.RetentionRecord{
+		{Class: "tenant", ID: "t1", Deleted: now - 20*86400},
+		{Class: "backup", ID: "b1", Created: now - 40*86400},
+	}}
+	var w wire.Writer
+	in.AppendWire(&w)
+	for _, tc := range []struct {
+		config string
+		want   [2]string
+	}{
+		{`{}`, [2]string{"keep", "delete"}},
+		{`{"grace_days":10}`, [2]string{"crypto_shred", "delete"}},
+	} {
+		b, err := p.CallWithConfig(context.Background(), sdk.HookRetention, w.Bytes(), []byte(tc.config))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out sdk.RetentionOutput
+		if err := out.ReadWire(wire.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Decisions) != 2 || out.Decisions[0].Action != tc.want[0] || out.Decisions[1].Action != tc.want[1] {
+			t.Errorf("config %s: %+v", tc.config, out.Decisions)
+		}
+	}
+	// A config beyond the platform's promise is an error, and deletes nothing.
+	if _, err := p.CallWithConfig(context.Background(), sdk.HookRetention, w.Bytes(), []byte(`{"grace_days":90}`)); !errors.Is(err, wasm.ErrPluginError) {
+		t.Fatalf("grace_days 90: %v", err)
+	}
+}
