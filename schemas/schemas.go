@@ -31,6 +31,10 @@ func InputSchema(hook string) string { return hook + ".input.schema.json" }
 // OutputSchema names the schema of a hook's output.
 func OutputSchema(hook string) string { return hook + ".output.schema.json" }
 
+// baseURL is the common prefix of the schemas' $id, so that one schema can
+// $ref another by its file name.
+const baseURL = "https://plenum.dev/schemas/"
+
 // Set is a compiled set of the embedded schemas.
 type Set struct {
 	byName map[string]*jsonschema.Schema
@@ -50,13 +54,13 @@ func Load() (*Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("schema %s: %w", n, err)
 		}
-		if err := c.AddResource(n, doc); err != nil {
+		if err := c.AddResource(baseURL+n, doc); err != nil {
 			return nil, fmt.Errorf("schema %s: %w", n, err)
 		}
 	}
 	s := &Set{byName: make(map[string]*jsonschema.Schema, len(names))}
 	for _, n := range names {
-		sch, err := c.Compile(n)
+		sch, err := c.Compile(baseURL + n)
 		if err != nil {
 			return nil, fmt.Errorf("compile schema %s: %w", n, err)
 		}

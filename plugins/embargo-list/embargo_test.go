@@ -2,13 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/plenum-vote/plenum/sdk"
+	"github.com/plenum-vote/plenum/testkit/plugin"
 )
 
 func TestDecide(t *testing.T) {
@@ -43,39 +41,15 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-// The embargo examples in schemas/examples are this plugin's golden files,
-// under the operator list {"countries":["KP","IR","CU","SY"]}.
+// The embargo examples in schemas/examples are this plugin's golden files.
 func TestGoldenExamples(t *testing.T) {
 	sdk.NativeConfig = []byte(`{"countries":["KP","IR","CU","SY"]}`)
 	defer func() { sdk.NativeConfig = nil }()
-	golden(t, filepath.Join("..", "..", "schemas", "examples", "embargo"), func(b []byte) (any, error) {
+	plugin.Golden(t, filepath.Join("..", "..", "schemas", "examples", "embargo"), func(b []byte) (any, error) {
 		var in sdk.EmbargoInput
 		if err := json.Unmarshal(b, &in); err != nil {
 			return nil, err
 		}
 		return decide(&in)
 	})
-}
-
-func golden(t *testing.T, dir string, run func([]byte) (any, error)) {
-	t.Helper()
-	inputs, _ := filepath.Glob(filepath.Join(dir, "*.input.json"))
-	if len(inputs) == 0 {
-		t.Fatalf("no examples in %s", dir)
-	}
-	for _, p := range inputs {
-		b, _ := os.ReadFile(p)
-		out, err := run(b)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		var got, want any
-		gb, _ := json.Marshal(out)
-		json.Unmarshal(gb, &got)
-		wb, _ := os.ReadFile(strings.TrimSuffix(p, ".input.json") + ".output.json")
-		json.Unmarshal(wb, &want)
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: got %s, want %s", filepath.Base(p), gb, wb)
-		}
-	}
 }

@@ -2,13 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/plenum-vote/plenum/sdk"
+	"github.com/plenum-vote/plenum/testkit/plugin"
 )
 
 func TestSweep(t *testing.T) {
@@ -51,31 +49,13 @@ func TestSweep(t *testing.T) {
 	}
 }
 
-// The retention examples in schemas/examples are this plugin's golden
-// files.
+// The retention examples in schemas/examples are this plugin's golden files.
 func TestGoldenExamples(t *testing.T) {
-	dir := filepath.Join("..", "..", "schemas", "examples", "retention")
-	inputs, _ := filepath.Glob(filepath.Join(dir, "*.input.json"))
-	if len(inputs) == 0 {
-		t.Fatalf("no examples in %s", dir)
-	}
-	for _, p := range inputs {
+	plugin.Golden(t, filepath.Join("..", "..", "schemas", "examples", "retention"), func(b []byte) (any, error) {
 		var in sdk.RetentionInput
-		b, _ := os.ReadFile(p)
 		if err := json.Unmarshal(b, &in); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		out, err := sweep(&in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got, want any
-		gb, _ := json.Marshal(out)
-		json.Unmarshal(gb, &got)
-		wb, _ := os.ReadFile(strings.TrimSuffix(p, ".input.json") + ".output.json")
-		json.Unmarshal(wb, &want)
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s:\n got %s\nwant %s", filepath.Base(p), gb, wb)
-		}
-	}
+		return sweep(&in)
+	})
 }

@@ -2,13 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/plenum-vote/plenum/sdk"
+	"github.com/plenum-vote/plenum/testkit/plugin"
 )
 
 func TestAssess(t *testing.T) {
@@ -34,31 +32,13 @@ func TestAssess(t *testing.T) {
 	}
 }
 
-// The signup_risk examples in schemas/examples are this plugin's golden
-// files.
+// The signup_risk examples in schemas/examples are this plugin's golden files.
 func TestGoldenExamples(t *testing.T) {
-	dir := filepath.Join("..", "..", "schemas", "examples", "signup_risk")
-	inputs, _ := filepath.Glob(filepath.Join(dir, "*.input.json"))
-	if len(inputs) == 0 {
-		t.Fatalf("no examples in %s", dir)
-	}
-	for _, p := range inputs {
+	plugin.Golden(t, filepath.Join("..", "..", "schemas", "examples", "signup_risk"), func(b []byte) (any, error) {
 		var in sdk.SignupInput
-		b, _ := os.ReadFile(p)
 		if err := json.Unmarshal(b, &in); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		out, err := assess(&in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got, want any
-		gb, _ := json.Marshal(out)
-		json.Unmarshal(gb, &got)
-		wb, _ := os.ReadFile(strings.TrimSuffix(p, ".input.json") + ".output.json")
-		json.Unmarshal(wb, &want)
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: got %s, want %s", filepath.Base(p), gb, wb)
-		}
-	}
+		return assess(&in)
+	})
 }

@@ -225,6 +225,16 @@ func (r *Reader) StringView() string {
 	return unsafe.String(unsafe.SliceData(v), len(v))
 }
 
+// BlobView reads length-prefixed bytes without copying, valid as long as
+// the Reader's input (see StringView).
+func (r *Reader) BlobView() []byte {
+	v := r.view()
+	if len(v) == 0 {
+		return nil
+	}
+	return v
+}
+
 // Blob reads length-prefixed bytes (a copy; nil when empty).
 func (r *Reader) Blob() []byte {
 	v := r.view()
