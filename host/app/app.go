@@ -26,6 +26,7 @@ import (
 	"github.com/plenum-vote/plenum/host/config"
 	"github.com/plenum-vote/plenum/host/registry"
 	"github.com/plenum-vote/plenum/host/server"
+	"github.com/plenum-vote/plenum/host/wasm"
 )
 
 // App is an assembled host.
@@ -40,6 +41,9 @@ type App struct {
 	Metrics   *prometheus.Registry
 	// Registry holds installed plugins and tenants' bindings.
 	Registry *registry.Registry
+	// Plugins is the wasm runtime; Runner calls tenants' plugins on it.
+	Plugins *wasm.Runtime
+	Runner  *registry.Runner
 	// Server is the HTTP server; Serve runs it.
 	Server *server.Server
 
@@ -115,6 +119,11 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opti
 	if err != nil {
 		return nil, err
 	}
+	a.Plugins, err = wasm.NewRuntime(ctx, wasm.RuntimeConfig{CacheDir: filepath.Join(cfg.DataDir, "plugin-cache"), Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("plugin runtime: %w", err)
+	}
+	a.Runner = registry.NewRunner(a.Registry, a.Plugins)
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Server, err = server.New(server.Options{
 		BaseURL:        cfg.BaseURL,
@@ -159,9 +168,15 @@ func loadMasterKey(cfg config.Config) (key *crypto.MasterKey, generated bool, er
 // MasterKeyGenerated reports whether Open generated a new master key file.
 func (a *App) MasterKeyGenerated() bool { return a.masterKeyGenerated }
 
-// Close releases the database.
+// Close releases the plugin runtime and the database.
 func (a *App) Close() {
-	if a != nil && a.DB != nil {
+	if a == nil {
+		return
+	}
+	if a.Plugins != nil {
+		_ = a.Plugins.Close(context.Background())
+	}
+	if a.DB != nil {
 		_ = a.DB.Close()
 	}
 }

@@ -93,6 +93,10 @@ type InstallRequest struct {
 	Manifest []byte
 	// AllowUnsigned accepts a plugin without a trusted signature.
 	AllowUnsigned bool
+	// OwnerTenantID makes the plugin private to that tenant: uploaded by
+	// its admins, it may be unsigned, is visible to it alone and always
+	// runs under the strictest limits.
+	OwnerTenantID string
 	Actor         string
 }
 
@@ -119,7 +123,7 @@ func (r *Registry) Install(ctx context.Context, req InstallRequest) (*Installed,
 	switch {
 	case verr == nil:
 		signedBy = &keyID
-	case req.AllowUnsigned:
+	case req.AllowUnsigned, req.OwnerTenantID != "":
 	default:
 		return nil, fmt.Errorf("%w: %v (install unsigned plugins only with explicit permission)", ErrRefused, verr)
 	}
@@ -128,6 +132,14 @@ func (r *Registry) Install(ctx context.Context, req InstallRequest) (*Installed,
 		Name: m.Name, Version: m.Version, SHA256: hex.EncodeToString(sum[:]), Manifest: string(req.Manifest),
 		Module: req.Module, SignedBy: signedBy,
 		InstalledAt: r.opts.Now().UTC().Truncate(time.Microsecond), InstalledBy: actorOr(req.Actor),
+	}
+	chain := audit.PlatformChain
+	if req.OwnerTenantID != "" {
+		if !store.ValidTenantID(req.OwnerTenantID) {
+			return nil, store.ErrNoTenant
+		}
+		rec.OwnerTenantID = &req.OwnerTenantID
+		chain = req.OwnerTenantID
 	}
 	err = r.db.System().Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var prev Installed
@@ -149,7 +161,7 @@ func (r *Registry) Install(ctx context.Context, req InstallRequest) (*Installed,
 		} else {
 			details["unsigned"] = "true"
 		}
-		return r.audit(ctx, tx, audit.PlatformChain, audit.Event{Actor: rec.InstalledBy, Action: "plugin.install", Target: "plugin:" + m.Name + "@" + m.Version, Details: details})
+		return r.audit(ctx, tx, chain, audit.Event{Actor: rec.InstalledBy, Action: "plugin.install", Target: "plugin:" + m.Name + "@" + m.Version, Details: details})
 	})
 	if err != nil {
 		return nil, err

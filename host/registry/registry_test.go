@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -16,7 +17,9 @@ import (
 	"github.com/plenum-vote/plenum/core/crypto"
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/host/registry"
+	"github.com/plenum-vote/plenum/host/wasm"
 	"github.com/plenum-vote/plenum/sdk"
+	"github.com/plenum-vote/plenum/sdk/wire"
 	"github.com/plenum-vote/plenum/testkit"
 	"github.com/plenum-vote/plenum/testkit/plugin"
 )
@@ -132,4 +135,74 @@ func TestRegistry(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestRunner(t *testing.T) {
+	majority := plugin.Build(t, filepath.Join("..", "..", "plugins", "majority"))
+	panics := plugin.Build(t, filepath.Join("..", "..", "testkit", "plugin", "testdata", "hostile", "panic"))
+	loop := plugin.Build(t, filepath.Join("..", "..", "testkit", "plugin", "testdata", "hostile", "loop"))
+	db := testkit.OpenDB(t, testkit.SQLiteConfig(t))
+	ctx := context.Background()
+	mk, _ := crypto.NewMasterKey()
+	keys, _ := crypto.NewKeyring(ctx, db, mk)
+	for _, s := range []string{"tenant-a", "tenant-b"} {
+		db.System().Tx(ctx, func(ctx context.Context, tx bun.Tx) error { return keys.CreateKey(ctx, tx, s) })
+	}
+	log, _ := audit.New(ctx, db, keys, nil, audit.Options{})
+	reg, _ := registry.New(db, log, registry.Options{})
+	install := func(module []byte, name, owner string) {
+		t.Helper()
+		m := `{"name":"` + name + `","version":"1.0.0","abi":1,"hooks":["tally"],"limits":{"deadline_ms":5000}}`
+		if _, err := reg.Install(ctx, registry.InstallRequest{Module: module, Manifest: []byte(m), AllowUnsigned: true, OwnerTenantID: owner}); err != nil {
+			t.Fatal(err)
+		}
+		tenant := owner
+		if tenant == "" {
+			tenant = "tenant-a"
+		}
+		if _, err := reg.Enable(ctx, registry.EnableRequest{TenantID: tenant, Hook: "tally", Plugin: name, Version: "1.0.0"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rt := plugin.NewRuntime(t, wasm.Caps{})
+	run := registry.NewRunner(reg, rt)
+	var w wire.Writer
+	(&sdk.TallyInput{Rule: "simple_majority", Votes: []sdk.Vote{{Voter: "u", Choice: "yes", Weight: sdk.One()}}}).AppendWire(&w)
+
+	if _, err := run.Call(ctx, "tenant-b", sdk.HookTally, w.Bytes()); !errors.Is(err, registry.ErrNoPlugin) {
+		t.Fatalf("no binding: %v", err)
+	}
+	install(majority, "majority", "")
+	out, err := run.Call(ctx, "tenant-a", sdk.HookTally, w.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res sdk.TallyOutput
+	if err := res.ReadWire(wire.NewReader(out)); err != nil || res.Decision != "pass" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	// A failing plugin is a typed error and an audit event of the tenant.
+	install(panics, "panics", "")
+	if _, err := run.Call(ctx, "tenant-a", sdk.HookTally, []byte{0}); !errors.Is(err, wasm.ErrTrap) {
+		t.Fatalf("panicking plugin: %v", err)
+	}
+	var buf strings.Builder
+	log.ExportECS(ctx, &buf, audit.ExportOptions{TenantID: "tenant-a"})
+	if !strings.Contains(buf.String(), `"action":"plugin.failure"`) || strings.Contains(buf.String(), "hostile plugin panics") {
+		t.Fatalf("failure event missing, or the guest's message recorded:\n%s", buf.String())
+	}
+	// A tenant's private plugin runs under the strictest limits whatever
+	// its manifest asks for: the infinite loop stops at 100 ms, not 5 s.
+	install(loop, "my-loop", "tenant-b")
+	start := time.Now()
+	if _, err := run.Call(ctx, "tenant-b", sdk.HookTally, nil); !errors.Is(err, wasm.ErrTimeout) {
+		t.Fatalf("private loop: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("private plugin ran %s: strict deadline not applied", d)
+	}
+	// Tenant A cannot enable B's private plugin.
+	if _, err := reg.Enable(ctx, registry.EnableRequest{TenantID: "tenant-a", Hook: "tally", Plugin: "my-loop", Version: "1.0.0"}); !errors.Is(err, registry.ErrNotFound) {
+		t.Fatalf("cross-tenant private plugin: %v", err)
+	}
 }
