@@ -103,11 +103,12 @@ func TestHookExamples(t *testing.T) {
 		AppendWire(*wire.Writer)
 	}
 	hooks := map[string]func() (in, out any){
-		"embargo":      func() (any, any) { return &sdk.EmbargoInput{}, &sdk.EmbargoOutput{} },
-		"signup_risk":  func() (any, any) { return &sdk.SignupInput{}, &sdk.SignupOutput{} },
-		"retention":    func() (any, any) { return &sdk.RetentionInput{}, &sdk.RetentionOutput{} },
-		"scan_upload":  func() (any, any) { return &sdk.ScanUploadInput{}, &sdk.ScanUploadOutput{} },
-		"scan_message": func() (any, any) { return &sdk.ScanMessageInput{}, &sdk.ScanMessageOutput{} },
+		"embargo":         func() (any, any) { return &sdk.EmbargoInput{}, &sdk.EmbargoOutput{} },
+		"signup_risk":     func() (any, any) { return &sdk.SignupInput{}, &sdk.SignupOutput{} },
+		"retention":       func() (any, any) { return &sdk.RetentionInput{}, &sdk.RetentionOutput{} },
+		"scan_upload":     func() (any, any) { return &sdk.ScanUploadInput{}, &sdk.ScanUploadOutput{} },
+		"scan_message":    func() (any, any) { return &sdk.ScanMessageInput{}, &sdk.ScanMessageOutput{} },
+		"validate_ballot": func() (any, any) { return &sdk.ValidateBallotInput{}, &sdk.ValidateBallotOutput{} },
 	}
 	for hook, mk := range hooks {
 		ex, err := schemas.Examples(hook)

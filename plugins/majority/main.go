@@ -9,6 +9,9 @@ import "github.com/plenum-vote/plenum/sdk"
 
 // A reactor module runs package initialisers, not main: registration
 // happens here.
-func init() { sdk.RegisterTally(tally) }
+func init() {
+	sdk.RegisterTally(tally)
+	sdk.RegisterValidateBallot(validate)
+}
 
 func main() {}
