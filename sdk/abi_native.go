@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // In a native build (tests, benchmarks) handlers are kept in a registry
@@ -51,3 +52,22 @@ var NativeConfig []byte
 
 // Config returns the configuration set in NativeConfig (native builds).
 func Config() []byte { return NativeConfig }
+
+// Now returns the time in unix nanoseconds (native builds: the real clock).
+func Now() int64 { return time.Now().UnixNano() }
+
+// Country knows no country in native builds.
+func Country(ip string) (string, bool) { return "", false }
+
+// ErrKVQuota is returned by KVPut when the store is full.
+var ErrKVQuota = errors.New("sdk: key-value quota exceeded")
+
+// ErrKV is returned by KVPut for any other failure; native builds have no
+// store.
+var ErrKV = errors.New("sdk: key-value store unavailable")
+
+// KVGet finds nothing in native builds.
+func KVGet(key string) ([]byte, bool) { return nil, false }
+
+// KVPut fails in native builds.
+func KVPut(key string, value []byte) error { return ErrKV }

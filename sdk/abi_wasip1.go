@@ -3,6 +3,7 @@
 package sdk
 
 import (
+	"errors"
 	"runtime"
 	"unsafe"
 )
@@ -100,4 +101,83 @@ func Config() []byte {
 		return nil
 	}
 	return configBuf
+}
+
+//go:wasmimport plenum_v1 now_unix_nano
+func hostNow() int64
+
+//go:wasmimport plenum_v1 geoip_country
+func hostCountry(ptr, n, out uint32) uint32
+
+//go:wasmimport plenum_v1 kv_get
+func hostKVGet(kp, kn, vp, vcap uint32) int64
+
+//go:wasmimport plenum_v1 kv_put
+func hostKVPut(kp, kn, vp, vn uint32) uint32
+
+// Now returns the host's time in unix nanoseconds (capability "clock").
+// Without the capability a plugin sees only WASI's fixed clock.
+func Now() int64 { return hostNow() }
+
+// Country returns the ISO 3166-1 alpha-2 country of ip from the host's
+// GeoIP database (capability "geoip").
+func Country(ip string) (string, bool) {
+	if ip == "" {
+		return "", false
+	}
+	var cc [2]byte
+	if hostCountry(uint32(uintptr(unsafe.Pointer(unsafe.StringData(ip)))), uint32(len(ip)), uint32(uintptr(unsafe.Pointer(&cc[0])))) != 1 {
+		return "", false
+	}
+	return string(cc[:]), true
+}
+
+var kvBuf []byte
+
+// KVGet reads key from the plugin's store for the calling tenant
+// (capability "kv"). The value is valid during the call only.
+func KVGet(key string) ([]byte, bool) {
+	if key == "" {
+		return nil, false
+	}
+	kp, kn := uint32(uintptr(unsafe.Pointer(unsafe.StringData(key)))), uint32(len(key))
+	for {
+		vp := uint32(0)
+		if cap(kvBuf) > 0 {
+			vp = uint32(uintptr(unsafe.Pointer(unsafe.SliceData(kvBuf[:cap(kvBuf)]))))
+		}
+		n := hostKVGet(kp, kn, vp, uint32(cap(kvBuf)))
+		if n < 0 {
+			return nil, false
+		}
+		if int(n) <= cap(kvBuf) {
+			return kvBuf[:n], true
+		}
+		kvBuf = make([]byte, n)
+	}
+}
+
+// ErrKVQuota is returned by KVPut when the tenant's store for this plugin
+// is full or the key or value is too large.
+var ErrKVQuota = errors.New("sdk: key-value quota exceeded")
+
+// ErrKV is returned by KVPut for any other failure.
+var ErrKV = errors.New("sdk: key-value store unavailable")
+
+// KVPut stores value under key for the calling tenant (capability "kv").
+func KVPut(key string, value []byte) error {
+	if key == "" {
+		return ErrKV
+	}
+	vp := uint32(0)
+	if len(value) > 0 {
+		vp = uint32(uintptr(unsafe.Pointer(unsafe.SliceData(value))))
+	}
+	switch hostKVPut(uint32(uintptr(unsafe.Pointer(unsafe.StringData(key)))), uint32(len(key)), vp, uint32(len(value))) {
+	case 0:
+		return nil
+	case 1:
+		return ErrKVQuota
+	}
+	return ErrKV
 }

@@ -62,7 +62,7 @@ func (r *Runner) Call(ctx context.Context, tenantID string, hook sdk.Hook, in []
 		r.recordFailure(ctx, tenantID, binding, hook, err)
 		return nil, err
 	}
-	out, err := p.CallWithConfig(ctx, hook, in, []byte(binding.Config))
+	out, err := p.CallFor(ctx, hook, in, wasm.Caller{TenantID: tenantID, Config: []byte(binding.Config)})
 	if err != nil {
 		r.recordFailure(ctx, tenantID, binding, hook, err)
 		return nil, err

@@ -167,6 +167,12 @@ func (p *Plugin) Call(ctx context.Context, h sdk.Hook, in []byte) (out []byte, e
 // is config (JSON, validated when the tenant saved it); the plugin reads it
 // with the "config" host function.
 func (p *Plugin) CallWithConfig(ctx context.Context, h sdk.Hook, in, config []byte) (out []byte, err error) {
+	return p.CallFor(ctx, h, in, Caller{Config: config})
+}
+
+// CallFor is Call on behalf of a caller: its tenant scopes the "kv" store
+// and its config is what "config" returns.
+func (p *Plugin) CallFor(ctx context.Context, h sdk.Hook, in []byte, c Caller) (out []byte, err error) {
 	var start time.Time
 	if p.observer != nil {
 		start = time.Now()
@@ -193,7 +199,7 @@ func (p *Plugin) CallWithConfig(ctx context.Context, h sdk.Hook, in, config []by
 	if err != nil {
 		return nil, p.fail(h, ErrTrap, "no instance: "+err.Error())
 	}
-	*inst.state = callState{config: config}
+	*inst.state = callState{config: c.Config, tenantID: c.TenantID}
 	inst.stderr.buf = inst.stderr.buf[:0]
 	inst.timer.Reset(p.spec.Limits.Deadline)
 	res, err := p.run(inst, h, in)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -64,6 +65,14 @@ type RuntimeConfig struct {
 	Caps Caps
 	// Observer, when set, hears of every call.
 	Observer Observer
+	// Clock serves "now_unix_nano" (capability "clock"); default
+	// time.Now.
+	Clock func() time.Time
+	// GeoIP maps an address to its ISO country code ("geoip").
+	GeoIP func(netip.Addr) (string, bool)
+	// KV is the plugins' key-value store ("kv"); default an in-memory
+	// store with quotas.
+	KV KV
 }
 
 // Observer hears of every plugin call, e.g. to export metrics.
@@ -86,6 +95,12 @@ type Runtime struct {
 // versions are removed (they can never be used again and grow large).
 func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	cfg.Caps.fill()
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.KV == nil {
+		cfg.KV = &MemoryKV{}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -167,6 +182,12 @@ func capabilityOf(fn string) (string, bool) {
 		return CapLog, true
 	case "config":
 		return CapConfig, true
+	case "now_unix_nano":
+		return CapClock, true
+	case "geoip_country":
+		return CapGeoIP, true
+	case "kv_get", "kv_put":
+		return CapKV, true
 	}
 	return "", false
 }
@@ -255,10 +276,10 @@ func (r *Runtime) Load(ctx context.Context, module []byte, spec PluginSpec) (p *
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, p.rt); err != nil {
 		return nil, fmt.Errorf("instantiate WASI: %w", err)
 	}
-	if _, err := p.rt.NewHostModuleBuilder(sdk.ImportModule).
+	hb := p.rt.NewHostModuleBuilder(sdk.ImportModule).
 		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(p.hostLog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).Export("log").
-		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostConfig), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).Export("config").
-		Instantiate(ctx); err != nil {
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostConfig), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).Export("config")
+	if _, err := p.exportHostFunctions(hb, r.cfg).Instantiate(ctx); err != nil {
 		return nil, fmt.Errorf("instantiate host functions: %w", err)
 	}
 	// Pre-warm one instance so the first call does not pay for it, and so
@@ -371,4 +392,6 @@ type callState struct {
 	logged, dropped int
 	// config is the calling tenant's configuration of the plugin.
 	config []byte
+	// tenantID scopes the key-value store.
+	tenantID string
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -282,5 +283,55 @@ func TestRetentionPlugin(t *testing.T) {
 	// A config beyond the platform's promise is an error, and deletes nothing.
 	if _, err := p.CallWithConfig(context.Background(), sdk.HookRetention, w.Bytes(), []byte(`{"grace_days":90}`)); !errors.Is(err, wasm.ErrPluginError) {
 		t.Fatalf("grace_days 90: %v", err)
+	}
+}
+
+func TestHostFunctions(t *testing.T) {
+	ctx := context.Background()
+	r, err := wasm.NewRuntime(ctx, wasm.RuntimeConfig{
+		GeoIP: func(a netip.Addr) (string, bool) {
+			if a == netip.MustParseAddr("175.45.176.3") {
+				return "KP", true
+			}
+			return "", false
+		},
+		KV: &wasm.MemoryKV{MaxEntries: 50},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(ctx)
+	module := plugin.Build(t, repoPath("testkit", "plugin", "testdata", "hostcalls"))
+	if _, err := r.Load(ctx, module, wasm.PluginSpec{Name: "hostcalls", Capabilities: []string{wasm.CapGeoIP, wasm.CapKV}}); !errors.Is(err, wasm.ErrInvalidModule) || !strings.Contains(err.Error(), `"clock"`) {
+		t.Fatalf("clock not granted: %v", err)
+	}
+	p, err := r.Load(ctx, module, wasm.PluginSpec{Name: "hostcalls", Capabilities: []string{wasm.CapGeoIP, wasm.CapKV, wasm.CapClock}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(tenant, in string) string {
+		t.Helper()
+		out, err := p.CallFor(ctx, sdk.HookTally, []byte(in), wasm.Caller{TenantID: tenant})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	if got := call("tenant-a", "175.45.176.3"); got != "KP|real|1" {
+		t.Fatalf("first call: %q", got)
+	}
+	if got := call("tenant-a", "192.0.2.1"); got != "|real|2" {
+		t.Fatalf("second call: %q", got)
+	}
+	// Each tenant has its own store.
+	if got := call("tenant-b", "192.0.2.1"); got != "|real|1" {
+		t.Fatalf("other tenant: %q", got)
+	}
+	// Host-call spam stops at the quota; the host keeps serving.
+	if got := call("tenant-c", "spam"); got != "50" {
+		t.Fatalf("kv spam wrote %s entries, want the quota of 50", got)
+	}
+	if got := call("tenant-a", "175.45.176.3"); got != "KP|real|3" {
+		t.Fatalf("after spam: %q", got)
 	}
 }
