@@ -159,7 +159,8 @@ func normalizeEmail(email string) (string, error) {
 	}
 	a, err := mail.ParseAddress(e)
 	if err != nil || a.Address != e || a.Name != "" {
-		return "", fmt.Errorf("%w: %q is not a plain e-mail address", ErrInvalid, email)
+		// The address itself stays out of the error: errors get logged.
+		return "", fmt.Errorf("%w: not a plain e-mail address", ErrInvalid)
 	}
 	return e, nil
 }

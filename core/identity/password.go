@@ -48,7 +48,9 @@ type PasswordHasher struct {
 	params ArgonParams
 }
 
-// NewPasswordHasher returns a hasher using p for new hashes.
+// NewPasswordHasher returns a hasher using p for new hashes. Tests may pass
+// small parameters; production code passes OWASPParams (the default of
+// OperatorOptions.Hasher).
 func NewPasswordHasher(p ArgonParams) *PasswordHasher { return &PasswordHasher{params: p} }
 
 // Hash returns the PHC string of password:
@@ -65,9 +67,11 @@ func (h *PasswordHasher) Hash(password string) (string, error) {
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 
-// Verify reports whether password matches encoded, in constant time, and
-// whether encoded was made with weaker parameters than the hasher's, so
-// the caller should store a fresh hash.
+// Verify reports whether password matches encoded, comparing in constant
+// time, and whether encoded was made with weaker parameters (or a shorter
+// salt or key) than the hasher's, so the caller should store a fresh hash.
+// The parameters are read from encoded; a malformed encoding, or one whose
+// parameters exceed 1 GiB, 10 passes or 16 threads, is ErrMalformedHash.
 func (h *PasswordHasher) Verify(encoded, password string) (ok, needsRehash bool, err error) {
 	p, salt, key, err := parsePHC(encoded)
 	if err != nil {
@@ -75,47 +79,49 @@ func (h *PasswordHasher) Verify(encoded, password string) (ok, needsRehash bool,
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 	ok = subtle.ConstantTimeCompare(got, key) == 1
-	needsRehash = p.Memory < h.params.Memory || p.Time < h.params.Time || p.Threads < h.params.Threads
-	return ok, needsRehash, nil
+	return ok, h.weaker(p, len(salt), len(key)), nil
 }
 
+// weaker reports whether a hash made with p, a salt of saltN bytes and a
+// key of keyN bytes is weaker than what h makes today.
+func (h *PasswordHasher) weaker(p ArgonParams, saltN, keyN int) bool {
+	c := h.params
+	return p.Memory < c.Memory || p.Time < c.Time || p.Threads < c.Threads || saltN < saltLen || keyN < keyLen
+}
+
+// parsePHC parses $argon2id$v=19$m=M,t=T,p=P$salt$key strictly: the three
+// parameters in that order, each once, within the bounds above.
 func parsePHC(s string) (ArgonParams, []byte, []byte, error) {
 	var p ArgonParams
 	parts := strings.Split(s, "$")
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != "v="+strconv.Itoa(argon2.Version) {
 		return p, nil, nil, ErrMalformedHash
 	}
-	for _, kv := range strings.Split(parts[3], ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
+	kvs := strings.Split(parts[3], ",")
+	if len(kvs) != 3 {
+		return p, nil, nil, ErrMalformedHash
+	}
+	var n [3]uint64
+	for i, name := range [3]string{"m", "t", "p"} {
+		v, ok := strings.CutPrefix(kvs[i], name+"=")
+		if !ok || v == "" || len(v) > 10 {
 			return p, nil, nil, ErrMalformedHash
 		}
-		n, err := strconv.ParseUint(v, 10, 32)
+		x, err := strconv.ParseUint(v, 10, 32)
 		if err != nil {
 			return p, nil, nil, ErrMalformedHash
 		}
-		switch k {
-		case "m":
-			p.Memory = uint32(n)
-		case "t":
-			p.Time = uint32(n)
-		case "p":
-			if n > 255 {
-				return p, nil, nil, ErrMalformedHash
-			}
-			p.Threads = uint8(n)
-		default:
-			return p, nil, nil, ErrMalformedHash
-		}
+		n[i] = x
 	}
-	if p.Memory < 8 || p.Memory > maxMemory || p.Time < 1 || p.Time > maxTime || p.Threads < 1 || p.Threads > maxThreads || p.Memory < 8*uint32(p.Threads) {
+	if n[0] < 8 || n[0] > maxMemory || n[1] < 1 || n[1] > maxTime || n[2] < 1 || n[2] > maxThreads || n[0] < 8*n[2] {
 		return p, nil, nil, ErrMalformedHash
 	}
-	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	p = ArgonParams{Memory: uint32(n[0]), Time: uint32(n[1]), Threads: uint8(n[2])}
+	salt, err := base64.RawStdEncoding.Strict().DecodeString(parts[4])
 	if err != nil || len(salt) < 8 || len(salt) > 64 {
 		return p, nil, nil, ErrMalformedHash
 	}
-	key, err := base64.RawStdEncoding.DecodeString(parts[5])
+	key, err := base64.RawStdEncoding.Strict().DecodeString(parts[5])
 	if err != nil || len(key) < 16 || len(key) > 64 {
 		return p, nil, nil, ErrMalformedHash
 	}
