@@ -341,10 +341,10 @@ func (p *Plugin) Close(ctx context.Context) error {
 }
 
 // release returns inst to the pool, or replaces it once it has served
-// RecycleAfter calls.
+// RecycleAfter calls or its memory has grown past RecycleAboveBytes.
 func (p *Plugin) release(inst *instance) {
 	inst.calls++
-	if inst.calls >= p.spec.RecycleAfter {
+	if inst.calls >= p.spec.RecycleAfter || inst.mod.Memory().Size() > p.spec.RecycleAboveBytes {
 		p.discard(inst)
 		return
 	}

@@ -203,6 +203,10 @@ type PluginSpec struct {
 	// RecycleAfter replaces an instance after this many calls (default
 	// 100,000), a backstop against guest heaps that never shrink.
 	RecycleAfter int
+	// RecycleAboveBytes replaces an instance whose linear memory has grown
+	// beyond this many bytes (default: three quarters of the memory limit),
+	// so one large call does not pin its memory for good.
+	RecycleAboveBytes uint32
 	// FailureThreshold consecutive failures open the circuit (default 5)
 	// for Cooldown (default 30 s).
 	FailureThreshold int
@@ -249,6 +253,9 @@ func (r *Runtime) Load(ctx context.Context, module []byte, spec PluginSpec) (p *
 		spec.Cooldown = 30 * time.Second
 	}
 	spec.Limits = r.clamp(spec.Limits)
+	if spec.RecycleAboveBytes == 0 {
+		spec.RecycleAboveBytes = uint32(min(uint64(spec.Limits.MemoryPages)*65536/4*3, 1<<32-1))
+	}
 	sum := sha256.Sum256(module)
 	p = &Plugin{
 		name: spec.Name, spec: spec, digest: hex.EncodeToString(sum[:]), logger: r.cfg.Logger.With("plugin", spec.Name),

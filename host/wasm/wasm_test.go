@@ -335,3 +335,16 @@ func TestHostFunctions(t *testing.T) {
 		t.Fatalf("after spam: %q", got)
 	}
 }
+
+// An instance whose memory grew past the high-water mark is replaced.
+func TestRecycleAboveMemory(t *testing.T) {
+	r := plugin.NewRuntime(t, wasm.Caps{})
+	p := plugin.Load(t, r, majority(t), wasm.PluginSpec{Name: "majority", PoolSize: 1, RecycleAboveBytes: 64 << 10})
+	for i := 0; i < 3; i++ {
+		checkMajority(t, p)
+	}
+	// Every instance exceeds 64 KiB, so each call used a fresh one.
+	if st := p.Stats(); st.InstancesCreated < 3 {
+		t.Fatalf("instances created %d, want one per call", st.InstancesCreated)
+	}
+}
