@@ -135,6 +135,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opti
 		DB:        a.DB,
 		Metrics:   a.Metrics,
 		Operators: a.Operators,
+		Plugins:   a.Registry,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build server: %w", err)

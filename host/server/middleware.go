@@ -120,6 +120,21 @@ func (s *Server) withRecover(c *fiber.Ctx) (err error) {
 	return c.Next()
 }
 
+// withBodyLimit refuses bodies larger than the default limit; upload routes
+// mark themselves with allowUpload to get the larger one.
+func (s *Server) withBodyLimit(c *fiber.Ctx) error {
+	if n := c.Request().Header.ContentLength(); n > s.opts.BodyLimit && !uploadRoute(c.Path()) {
+		return fiber.ErrRequestEntityTooLarge
+	}
+	if len(c.Request().Body()) > s.opts.BodyLimit && !uploadRoute(c.Path()) {
+		return fiber.ErrRequestEntityTooLarge
+	}
+	return c.Next()
+}
+
+// uploadRoute reports whether path takes large bodies.
+func uploadRoute(path string) bool { return path == "/api/operator/plugins" }
+
 // noStore marks responses as not to be cached (pages with session data).
 func noStore(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")

@@ -17,10 +17,11 @@ import (
 // routes wires every route, in one place, one bind function per area.
 func (s *Server) routes() {
 	app := s.app
-	app.Use(s.withRequestID, s.withSecurityHeaders, s.withAccessLog, s.withRecover)
+	app.Use(s.withRequestID, s.withSecurityHeaders, s.withAccessLog, s.withRecover, s.withBodyLimit)
 	s.bindPlatform(app)
 	s.bindTenant(app)
 	s.bindOperator(app)
+	s.bindOperatorAPI(app)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
 

@@ -38,8 +38,10 @@ type Options struct {
 	// MetricsFrom lists the networks that may read /metrics; default
 	// loopback only.
 	MetricsFrom []netip.Prefix
-	// BodyLimit caps request bodies (default 1 MiB).
-	BodyLimit int
+	// BodyLimit caps request bodies (default 1 MiB), except on upload
+	// routes, which allow UploadLimit (default 64 MiB).
+	BodyLimit   int
+	UploadLimit int
 	// ReadTimeout, WriteTimeout and IdleTimeout bound connections
 	// (defaults 10 s, 30 s, 120 s).
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -72,6 +74,8 @@ type Deps struct {
 	DB        Pinger
 	Metrics   *prometheus.Registry
 	Operators OperatorAuth
+	// Plugins serves the operator's plugin API; nil leaves it out.
+	Plugins PluginRegistry
 }
 
 // Server is the HTTP server.
@@ -88,6 +92,9 @@ type Server struct {
 func New(opts Options, deps Deps) (*Server, error) {
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = 1 << 20
+	}
+	if opts.UploadLimit < opts.BodyLimit {
+		opts.UploadLimit = max(opts.BodyLimit, 64<<20)
 	}
 	if opts.ReadTimeout <= 0 {
 		opts.ReadTimeout = 10 * time.Second
@@ -125,7 +132,7 @@ func New(opts Options, deps Deps) (*Server, error) {
 	s.app = fiber.New(fiber.Config{
 		AppName:                 "plenum",
 		DisableStartupMessage:   true,
-		BodyLimit:               opts.BodyLimit,
+		BodyLimit:               opts.UploadLimit,
 		ReadTimeout:             opts.ReadTimeout,
 		WriteTimeout:            opts.WriteTimeout,
 		IdleTimeout:             opts.IdleTimeout,
