@@ -12,6 +12,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/plenum-vote/plenum/sdk"
 )
@@ -90,10 +92,16 @@ func (p *Plugin) Call(ctx context.Context, h sdk.Hook, in []byte) ([]byte, error
 		return nil, err
 	}
 	out, err := rpc.call(ctx, h, in)
-	if err != nil && p.exited() {
-		// The process crashed during the call: restart it and try once more.
-		if rpc, rerr := p.live(); rerr == nil {
-			return rpc.call(ctx, h, in)
+	if err != nil && status.Code(err) == codes.Unavailable {
+		// The connection broke: if the process died (go-plugin notices a
+		// moment later), restart it and try once more.
+		for i := 0; i < 100 && !p.exited(); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if p.exited() {
+			if rpc, rerr := p.live(); rerr == nil {
+				return rpc.call(ctx, h, in)
+			}
 		}
 	}
 	return out, err
