@@ -4,16 +4,21 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
+	"net/netip"
 	"runtime/debug"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/plenum-vote/plenum/core/tenancy"
 )
 
-const localRequestID = "plenum.request_id"
+// Locals keys.
+const (
+	localRequestID = "plenum.request_id"
+	localTenant    = "plenum.tenant"
+	localSession   = "plenum.operator_session"
+	localUnmatched = "plenum.unmatched"
+)
 
 // requestIDOf returns the id given to the request by withRequestID.
 func requestIDOf(c *fiber.Ctx) string {
@@ -23,89 +28,43 @@ func requestIDOf(c *fiber.Ctx) string {
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// withRequestID gives every request an id: a fresh random one, or the
-// X-Request-ID a trusted proxy sent. The response echoes it.
+// newRequestID returns 80 random bits, base32-encoded (16 characters).
+func newRequestID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return idEncoding.EncodeToString(b[:])
+}
+
+// withRequestID gives every request an id: the X-Request-ID a trusted
+// proxy sent, or else a fresh random one. An id from any other peer is
+// ignored, so clients cannot plant values in the logs. The response echoes
+// the id.
 func (s *Server) withRequestID(c *fiber.Ctx) error {
 	id := ""
-	if in := c.Get(fiber.HeaderXRequestID); in != "" && len(in) <= 64 && c.IsProxyTrusted() && len(s.opts.TrustedProxies) > 0 && printable(in) {
-		id = in
+	if in := c.Get(fiber.HeaderXRequestID); in != "" && validRequestID(in) && s.fromTrustedProxy(c) {
+		id = strings.Clone(in) // fasthttp reuses the header's memory
 	} else {
-		var b [10]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return fmt.Errorf("request id: %w", err)
-		}
-		id = idEncoding.EncodeToString(b[:])
+		id = newRequestID()
 	}
 	c.Locals(localRequestID, id)
 	c.Set(fiber.HeaderXRequestID, id)
 	return c.Next()
 }
 
-func printable(s string) bool {
+// validRequestID accepts 1–64 characters of [A-Za-z0-9._:-], enough for
+// UUIDs and the ids of common proxies, and nothing that could break a log
+// line or a page.
+func validRequestID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
+		b := s[i]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '.' || b == '_' || b == ':' || b == '-') {
 			return false
 		}
 	}
 	return true
-}
-
-// contentSecurityPolicy allows only the host's own scripts, styles and
-// images, no plugins, no framing and forms posted only to the host.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-
-// withSecurityHeaders sets the baseline headers on every response,
-// including error pages.
-func (s *Server) withSecurityHeaders(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy)
-	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set(fiber.HeaderXFrameOptions, "DENY")
-	c.Set(fiber.HeaderReferrerPolicy, "same-origin")
-	c.Set(fiber.HeaderPermissionsPolicy, "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()")
-	c.Set("Cross-Origin-Opener-Policy", "same-origin")
-	c.Set("Cross-Origin-Resource-Policy", "same-origin")
-	if s.secure {
-		c.Set(fiber.HeaderStrictTransportSecurity, "max-age=63072000; includeSubDomains")
-	}
-	return c.Next()
-}
-
-// withAccessLog logs one line per request and records metrics. It turns a
-// handler's error into its response here, so the status it logs is the
-// one the client gets. The line holds no IP address, user agent, query
-// string, cookie or token: those are personal data or secrets.
-func (s *Server) withAccessLog(c *fiber.Ctx) error {
-	start := time.Now()
-	err := c.Next()
-	if err != nil {
-		if herr := s.handleError(c, err); herr != nil {
-			_ = c.SendStatus(fiber.StatusInternalServerError)
-		}
-	}
-	d := time.Since(start)
-	route := routeLabel(c)
-	status := c.Response().StatusCode()
-	s.metrics.observe(c.Method(), route, status, d)
-	attrs := []any{
-		"request_id", requestIDOf(c), "method", c.Method(), "route", route,
-		"status", status, "duration_ms", float64(d.Microseconds()) / 1000,
-	}
-	if t, ok := c.Locals(localTenant).(*tenancy.Tenant); ok {
-		attrs = append(attrs, "tenant", t.ID)
-	}
-	s.deps.Logger.Info("request", attrs...)
-	return nil
-}
-
-// routeLabel returns the matched route pattern, never the raw path, so
-// logs carry no identifiers from URLs and metrics stay bounded.
-func routeLabel(c *fiber.Ctx) string {
-	r := c.Route()
-	if r == nil || r.Method == "USE" && r.Path == "/" {
-		return "unmatched"
-	}
-	return r.Path
 }
 
 // withRecover turns a panic into a 500 with no detail for the client and
@@ -114,20 +73,114 @@ func (s *Server) withRecover(c *fiber.Ctx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.deps.Logger.Error("panic", "request_id", requestIDOf(c), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			err = &HTTPError{Status: fiber.StatusInternalServerError, Message: "Something went wrong on our side."}
+			err = &HTTPError{Status: fiber.StatusInternalServerError, Message: msgInternal}
 		}
 	}()
 	return c.Next()
 }
 
-// withBodyLimit refuses bodies larger than the default limit; upload routes
-// mark themselves with allowUpload to get the larger one.
-func (s *Server) withBodyLimit(c *fiber.Ctx) error {
-	if n := c.Request().Header.ContentLength(); n > s.opts.BodyLimit && !uploadRoute(c.Path()) {
-		return fiber.ErrRequestEntityTooLarge
+// contentSecurityPolicy allows only the host's own scripts, styles and
+// images, no plugins, no framing and forms posted only to the host.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// withSecurityHeaders sets the baseline headers on every response.
+func (s *Server) withSecurityHeaders(c *fiber.Ctx) error {
+	s.setSecurityHeaders(c)
+	return c.Next()
+}
+
+// setSecurityHeaders is also called by handleError, which answers some
+// requests (too large, malformed) that never reach the middleware chain.
+func (s *Server) setSecurityHeaders(c *fiber.Ctx) {
+	h := &c.Response().Header
+	h.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy)
+	h.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	h.Set(fiber.HeaderXFrameOptions, "DENY") // for browsers without frame-ancestors
+	h.Set(fiber.HeaderReferrerPolicy, "same-origin")
+	h.Set(fiber.HeaderPermissionsPolicy, "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set(fiber.HeaderCrossOriginResourcePolicy, "same-origin")
+	if s.secure {
+		h.Set(fiber.HeaderStrictTransportSecurity, "max-age=63072000; includeSubDomains")
 	}
-	if len(c.Request().Body()) > s.opts.BodyLimit && !uploadRoute(c.Path()) {
+}
+
+// withAccessLog logs one line per request after it is answered. The line
+// holds the request id, method, route pattern, status, duration and tenant
+// id: no IP address, user agent, raw path, query string, cookie or token,
+// which are personal data or secrets.
+func (s *Server) withAccessLog(c *fiber.Ctx) error {
+	start := time.Now()
+	done := false
+	defer func() {
+		status := c.Response().StatusCode()
+		if !done { // a panic is on its way to withRecover
+			status = fiber.StatusInternalServerError
+		}
+		attrs := []any{
+			"request_id", requestIDOf(c), "method", c.Method(), "route", routeLabel(c),
+			"status", status, "duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+		}
+		if t := tenantOf(c); t != nil {
+			attrs = append(attrs, "tenant_id", t.ID)
+		}
+		s.deps.Logger.Info("request", attrs...)
+	}()
+	err := c.Next()
+	if err != nil {
+		s.respond(c, err)
+	}
+	done = true
+	return nil
+}
+
+// withMetrics counts and times requests by method and route pattern.
+func (s *Server) withMetrics(c *fiber.Ctx) error {
+	start := time.Now()
+	done := false
+	defer func() {
+		status := c.Response().StatusCode()
+		if !done {
+			status = fiber.StatusInternalServerError
+		}
+		s.metrics.observe(c.Method(), routeLabel(c), status, time.Since(start))
+	}()
+	err := c.Next()
+	if err != nil {
+		// Answer here so that the status recorded is the one sent.
+		s.respond(c, err)
+	}
+	done = true
+	return nil
+}
+
+// routeLabel returns the matched route pattern, never the raw path, so
+// logs carry no identifiers from URLs and metric labels stay bounded.
+func routeLabel(c *fiber.Ctx) string {
+	r := c.Route()
+	if r == nil || c.Locals(localUnmatched) != nil {
+		return "unmatched"
+	}
+	return r.Path
+}
+
+// withBodyLimit refuses bodies larger than BodyLimit; upload routes
+// (uploadRoute) get UploadLimit, which Fiber enforces for every route.
+//
+// Bodies are streamed (fiber's StreamRequestBody), so the check is made on
+// the declared length before anything is read: a body without a declared
+// length (chunked) is refused outside upload routes, since its size is only
+// known after reading it.
+func (s *Server) withBodyLimit(c *fiber.Ctx) error {
+	if uploadRoute(c.Path()) {
+		return c.Next()
+	}
+	switch n := c.Request().Header.ContentLength(); {
+	case n > s.opts.BodyLimit:
 		return fiber.ErrRequestEntityTooLarge
+	case n == -1: // chunked
+		return errorf(fiber.StatusLengthRequired, "Send the request with a Content-Length.")
 	}
 	return c.Next()
 }
@@ -141,4 +194,48 @@ func noStore(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
+// fromTrustedProxy reports whether the peer is one of TrustedProxies.
+func (s *Server) fromTrustedProxy(c *fiber.Ctx) bool {
+	return len(s.proxies) > 0 && s.trusted(peerAddr(c))
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func peerAddr(c *fiber.Ctx) netip.Addr {
+	a, _ := netip.AddrFromSlice(c.Context().RemoteIP())
+	return a.Unmap()
+}
+
+// clientAddr returns the client's address: the peer's, or, when the peer
+// is a trusted proxy, the right-most X-Forwarded-For entry that is not a
+// trusted proxy. Unlike the left-most entry (what c.IP() returns), it
+// cannot be chosen by the client, since each proxy appends what it saw.
+func (s *Server) clientAddr(c *fiber.Ctx) netip.Addr {
+	addr := peerAddr(c)
+	if !s.fromTrustedProxy(c) {
+		return addr
+	}
+	parts := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+	for i := len(parts) - 1; i >= 0; i-- {
+		p := strings.TrimSpace(parts[i])
+		if p == "" {
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return addr // a malformed hop: believe nothing beyond it
+		}
+		addr = a.Unmap()
+		if !s.trusted(addr) {
+			return addr
+		}
+	}
+	return addr
+}

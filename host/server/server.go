@@ -1,7 +1,17 @@
 // Package server is Plenum's HTTP server, built on Fiber: the middleware
-// chain every request passes (request id, security headers, access log and
-// metrics, panic recovery), the routes, and the one place where errors are
-// turned into responses.
+// chain every request passes (request id, panic recovery, security
+// headers, access log, metrics), the routes, and the one place where
+// errors are turned into responses.
+//
+// # Notes
+//
+// Handlers return errors; handleError maps an *HTTPError (safe message) or
+// a *fiber.Error to an HTML error page, or JSON for /api/ paths and JSON
+// clients. Any other error is a 500 whose cause is logged with the request
+// id and never shown.
+//
+// Nothing personal or secret is logged: the access log holds the request
+// id, method, route pattern, status, duration and tenant id only.
 package server
 
 import (
@@ -19,27 +29,32 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plenum-vote/plenum/core/identity"
+	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/host/web"
 )
 
-// Options configure the server.
+// Options configure the server. The zero value serves plain HTTP with the
+// defaults below.
 type Options struct {
-	// BaseURL is the public URL; https:// makes cookies Secure and turns
-	// on HSTS.
+	// BaseURL is the public URL, e.g. http://127.0.0.1:8080; https://
+	// makes cookies Secure and turns on HSTS.
 	BaseURL string
 	// TLS reports that the server itself terminates TLS (HSTS on).
 	TLS bool
-	// TrustedProxies lists addresses or CIDRs whose X-Forwarded-For and
-	// X-Request-ID are believed. None by default.
+	// TrustedProxies lists addresses or CIDRs whose X-Forwarded-For,
+	// X-Forwarded-Host and X-Request-ID are believed. None by default.
 	TrustedProxies []string
-	// HostTenants also resolves tenants by the Host header.
+	// HostTenants also resolves tenants by the Host header: a tenant's own
+	// host name serves its landing page at / and serves no other tenant.
 	HostTenants bool
-	// MetricsFrom lists the networks that may read /metrics; default
-	// loopback only.
+	// MetricsFrom lists the networks that may read /metrics, matched
+	// against the client address (see TrustedProxies); default loopback
+	// only. A reverse proxy on the same machine must be listed in
+	// TrustedProxies, or else every request it forwards looks local.
 	MetricsFrom []netip.Prefix
-	// BodyLimit caps request bodies (default 1 MiB), except on upload
-	// routes, which allow UploadLimit (default 64 MiB).
+	// BodyLimit caps request bodies in bytes (default 1 MiB), except on
+	// upload routes, which allow UploadLimit (default 64 MiB).
 	BodyLimit   int
 	UploadLimit int
 	// ReadTimeout, WriteTimeout and IdleTimeout bound connections
@@ -54,7 +69,7 @@ type TenantStore interface {
 	List(ctx context.Context, withDeleted bool) ([]tenancy.Tenant, error)
 }
 
-// Pinger checks that a dependency answers.
+// Pinger checks that a dependency answers. core/store's DB satisfies it.
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
@@ -62,17 +77,26 @@ type Pinger interface {
 // OperatorAuth signs platform operators in and out. core/identity's
 // Operators satisfies it.
 type OperatorAuth interface {
-	SignIn(ctx context.Context, email, password string, meta identity.RequestMeta) (string, *identity.Session, error)
+	// SignIn returns identity.ErrInvalidCredentials for any failure.
+	SignIn(ctx context.Context, email, password string, meta identity.RequestMeta) (token string, s *identity.Session, err error)
+	// Session returns identity.ErrNoSession for an unknown, expired or
+	// ended session.
 	Session(ctx context.Context, token string) (*identity.Session, error)
 	SignOut(ctx context.Context, token string, meta identity.RequestMeta) error
 }
 
 // Deps are the services the server calls.
 type Deps struct {
-	Logger    *slog.Logger
-	Tenants   TenantStore
-	DB        Pinger
-	Metrics   *prometheus.Registry
+	// Logger receives the access log and errors (default: discard).
+	Logger *slog.Logger
+	// Tenants is required.
+	Tenants TenantStore
+	// DB is required; /readyz pings it.
+	DB Pinger
+	// Metrics receives the server's collectors and is what /metrics
+	// serves (default: a fresh registry).
+	Metrics *prometheus.Registry
+	// Operators may be nil: the operator pages then answer 503.
 	Operators OperatorAuth
 	// Plugins serves the operator's plugin API; nil leaves it out.
 	Plugins PluginRegistry
@@ -84,11 +108,13 @@ type Server struct {
 	deps    Deps
 	app     *fiber.App
 	pages   *web.Pages
+	assets  map[string]asset
 	metrics *metrics
+	proxies []netip.Prefix
 	secure  bool // cookies Secure, HSTS
 }
 
-// New builds the server and its routes.
+// New checks opts and deps and builds the server and its routes.
 func New(opts Options, deps Deps) (*Server, error) {
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = 1 << 20
@@ -115,41 +141,79 @@ func New(opts Options, deps Deps) (*Server, error) {
 		deps.Metrics = prometheus.NewRegistry()
 	}
 	if deps.Tenants == nil || deps.DB == nil {
-		return nil, errors.New("server: Tenants and DB are required")
+		return nil, errors.New("server: Deps.Tenants and Deps.DB are required")
 	}
-	pages, err := web.Load()
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{opts: opts, deps: deps, pages: pages}
-	if u, err := url.Parse(opts.BaseURL); err == nil && u.Scheme == "https" {
-		s.secure = true
+	s := &Server{opts: opts, deps: deps}
+	if opts.BaseURL != "" {
+		u, err := url.Parse(opts.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("server: base URL %q is not an absolute http(s) URL", opts.BaseURL)
+		}
+		s.secure = u.Scheme == "https"
 	}
 	s.secure = s.secure || opts.TLS
+	var err error
+	if s.proxies, err = parseProxies(opts.TrustedProxies); err != nil {
+		return nil, err
+	}
+	if s.pages, err = web.Load(); err != nil {
+		return nil, err
+	}
+	if s.assets, err = loadAssets(web.Static()); err != nil {
+		return nil, err
+	}
 	if s.metrics, err = newMetrics(deps.Metrics); err != nil {
 		return nil, err
 	}
 	s.app = fiber.New(fiber.Config{
-		AppName:                 "plenum",
-		DisableStartupMessage:   true,
-		BodyLimit:               opts.UploadLimit,
+		AppName:               "plenum",
+		DisableStartupMessage: true,
+		BodyLimit:             opts.UploadLimit, // withBodyLimit holds other routes to BodyLimit
+		// Bodies are read when a handler asks for them, not before routing,
+		// so withBodyLimit can refuse a large one from its Content-Length
+		// before any of it is buffered.
+		StreamRequestBody:       true,
 		ReadTimeout:             opts.ReadTimeout,
 		WriteTimeout:            opts.WriteTimeout,
 		IdleTimeout:             opts.IdleTimeout,
-		ReadBufferSize:          16 << 10,
+		ReadBufferSize:          16 << 10, // also the limit on request headers
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          opts.TrustedProxies,
 		ProxyHeader:             fiber.HeaderXForwardedFor,
+		EnableIPValidation:      true,
 		ErrorHandler:            s.handleError,
 	})
 	s.routes()
 	return s, nil
 }
 
-// App returns the Fiber app, for tests.
+// parseProxies parses addresses and CIDRs the way Fiber does, so that the
+// server's own client-address logic agrees with c.IP().
+func parseProxies(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range list {
+		p = strings.TrimSpace(p)
+		if strings.Contains(p, "/") {
+			pfx, err := netip.ParsePrefix(p)
+			if err != nil {
+				return nil, fmt.Errorf("server: trusted proxy %q: %w", p, err)
+			}
+			out = append(out, pfx.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("server: trusted proxy %q: %w", p, err)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// App returns the Fiber app, for tests (app.Test).
 func (s *Server) App() *fiber.App { return s.app }
 
-// Serve accepts connections on ln until Shutdown.
+// Serve accepts connections on ln until Shutdown, then returns nil.
 func (s *Server) Serve(ln net.Listener) error {
 	if err := s.app.Listener(ln); err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("serve: %w", err)
@@ -166,12 +230,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// clientIP returns the client's address, believing X-Forwarded-For only
-// from trusted proxies.
-func clientIP(c *fiber.Ctx) string {
-	ip := c.IP()
-	if i := strings.IndexByte(ip, ','); i >= 0 {
-		ip = strings.TrimSpace(ip[:i])
-	}
-	return ip
-}
+// The services the host wires in satisfy the server's interfaces.
+var (
+	_ TenantStore  = (*tenancy.Service)(nil)
+	_ Pinger       = (*store.DB)(nil)
+	_ OperatorAuth = (*identity.Operators)(nil)
+)

@@ -13,37 +13,82 @@ func TestPagesRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type tenant struct {
-		Slug, Name, Status string
-		CreatedAt          time.Time
+	const hostile = `"><script>alert(1)</script>`
+	tests := []struct {
+		page  string
+		data  any
+		title string
+		want  string
+	}{
+		{PageIndex, nil, "<title>Plenum — ", "/operator/"},
+		{PageTenant, TenantData{Name: hostile}, "<title>&#34;&gt;&lt;script&gt;", "Welcome"},
+		{PageSignIn, SignInData{CSRF: "tok", Error: "E-mail or password is wrong.", Email: hostile}, "<title>Operator sign-in", `<label for="password">`},
+		{PageConsole, ConsoleData{CSRF: "tok", Email: "op@example.org", Tenants: []TenantRow{
+			{Slug: "demo", Name: hostile, Status: "active", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Serving: true},
+			{Slug: "gone", Name: "Gone", Status: "deleted", CreatedAt: time.Now()},
+		}}, "<title>Operator console", `<a href="/t/demo/">demo</a>`},
+		{PageConsole, ConsoleData{CSRF: "tok"}, "<title>Operator console", "No tenants yet"},
+		{PageError, ErrorData{Status: 404, Title: "Not Found", Message: "No such page.", RequestID: "r1"}, "<title>Not Found", "Reference: <code>r1</code>"},
 	}
-	data := map[string]any{
-		PageIndex:   nil,
-		PageTenant:  map[string]any{"Tenant": tenant{Name: `<script>alert(1)</script>`}},
-		PageSignIn:  map[string]any{"CSRF": "tok", "Error": "E-mail or password is wrong.", "Email": `"><b>`},
-		PageConsole: map[string]any{"CSRF": "tok", "Email": "op@example.org", "Tenants": []tenant{{"demo", "Demo", "active", time.Now()}}},
-		PageError:   map[string]any{"Status": 404, "Title": "Not found", "Message": "No such page.", "RequestID": "r1"},
-	}
-	for page, d := range data {
-		var buf bytes.Buffer
-		if err := p.Render(&buf, page, d); err != nil {
-			t.Fatalf("%s: %v", page, err)
-		}
-		out := buf.String()
-		if !strings.Contains(out, `<html lang="en">`) || !strings.Contains(out, "<title>") {
-			t.Errorf("%s: no lang or title", page)
-		}
-		if strings.Contains(out, "<script>alert") || strings.Contains(out, `"><b>`) {
-			t.Errorf("%s: unescaped input", page)
-		}
-		if strings.Contains(out, "style=") || strings.Contains(out, "<script") {
-			t.Errorf("%s: inline style or script breaks the CSP", page)
-		}
+	for _, tt := range tests {
+		t.Run(tt.page, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := p.Render(&buf, tt.page, tt.data); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			for _, want := range []string{`<html lang="en">`, tt.title, tt.want, `href="/static/plenum.css?v=`} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, hostile) {
+				t.Error("unescaped input")
+			}
+			if strings.Contains(out, "style=") || strings.Contains(out, "<script") || strings.Contains(out, "<style") {
+				t.Error("inline style or script breaks the CSP")
+			}
+			if strings.Contains(out, "http://") || strings.Contains(out, "https://") {
+				t.Error("page loads or links something from another origin")
+			}
+		})
 	}
 	if err := p.Render(&bytes.Buffer{}, "nope", nil); err == nil {
 		t.Error("unknown page rendered")
 	}
-	if _, err := fs.Stat(Static(), "plenum.css"); err != nil {
-		t.Error(err)
+	if !strings.Contains(signinOut(t), `<p class="error" role="alert">`) {
+		t.Error("package-level Render did not render the error message")
+	}
+}
+
+// Every input has a label.
+func signinOut(t *testing.T) string {
+	var buf bytes.Buffer
+	if err := Render(&buf, PageSignIn, SignInData{Error: "E-mail or password is wrong."}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, id := range []string{"email", "password"} {
+		if !strings.Contains(out, `<label for="`+id+`">`) || !strings.Contains(out, `id="`+id+`"`) {
+			t.Errorf("input %s has no label", id)
+		}
+	}
+	return out
+}
+
+func TestStatic(t *testing.T) {
+	b, err := fs.ReadFile(Static(), "plenum.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("@import")) || bytes.Contains(b, []byte("url(")) {
+		t.Error("the stylesheet loads external resources")
+	}
+	u := AssetURL("plenum.css")
+	if !strings.HasPrefix(u, "/static/plenum.css?v=") || len(u) != len("/static/plenum.css?v=")+12 {
+		t.Errorf("AssetURL = %q", u)
+	}
+	if AssetURL("missing.css") != "/static/missing.css" {
+		t.Error("AssetURL invents a version for a missing file")
 	}
 }
