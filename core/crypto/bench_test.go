@@ -17,8 +17,7 @@ func BenchmarkSealOpen64(b *testing.B) {
 	field := make([]byte, 64)
 	ad := []byte("users.email:0190a6f2-0000-7000-8000-000000000000")
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		ct, err := k.Seal(ctx, "tenant-a", field, ad)
 		if err != nil {
 			b.Fatal(err)
@@ -37,8 +36,7 @@ func BenchmarkBlindIndex(b *testing.B) {
 	createScope(b, db, k, "tenant-a")
 	v := []byte("ada.lovelace@example.org")
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		if _, err := k.BlindIndex(ctx, "tenant-a", "user.email", v); err != nil {
 			b.Fatal(err)
 		}

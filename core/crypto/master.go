@@ -1,23 +1,3 @@
-// Package crypto is Plenum's keyring: envelope encryption of personal data
-// at rest.
-//
-// A master key, kept outside the database (a file with 0600 permissions or
-// the PLENUM_MASTER_KEY environment variable), wraps one record of data
-// keys per scope — each tenant, plus "platform" for the platform's own
-// accounts. A record holds an AES-256-GCM keyset that seals fields and an
-// HMAC-SHA256 PRF keyset that computes blind indexes for equality
-// look-ups. Destroying a record makes everything sealed with it unreadable
-// (crypto-shredding), in the live database and in every backup.
-//
-// # Why Tink
-//
-// The primitives come from Google's Tink (tink-crypto/tink-go) rather than
-// hand-written AES-GCM: Tink keysets put a key id in front of every
-// ciphertext, so a keyset can gain a new primary key (rotation) while
-// older ciphertexts stay readable; its AEAD and PRF primitives are reviewed,
-// pick nonces themselves and offer no unsafe options; and wrapping a keyset
-// under another AEAD with associated data is a single call. The master key
-// itself is a Tink AEAD keyset, so the master key rotates the same way.
 package crypto
 
 import (
@@ -28,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tink-crypto/tink-go/v2/aead"
 	"github.com/tink-crypto/tink-go/v2/insecurecleartextkeyset"
@@ -37,7 +18,8 @@ import (
 
 // MasterKey is the key-encryption key: a Tink AES-256-GCM keyset whose
 // primary key wraps new data-key records and whose other keys still unwrap
-// older ones.
+// older ones. A MasterKey is immutable and safe for concurrent use; its
+// String method names key ids only, never key material.
 type MasterKey struct {
 	handle *keyset.Handle
 	aead   tink.AEAD
@@ -46,7 +28,7 @@ type MasterKey struct {
 func newMasterKey(h *keyset.Handle) (*MasterKey, error) {
 	a, err := aead.New(h)
 	if err != nil {
-		return nil, fmt.Errorf("master key is not an AEAD keyset: %w", err)
+		return nil, fmt.Errorf("not a Tink AEAD keyset (%w)", err)
 	}
 	return &MasterKey{handle: h, aead: a}, nil
 }
@@ -87,6 +69,12 @@ func (m *MasterKey) PrimaryID() uint32 {
 // Len returns the number of keys in the master keyset.
 func (m *MasterKey) Len() int { return m.handle.Len() }
 
+// String describes the key without revealing it, so that a MasterKey that
+// reaches a log by mistake leaks nothing.
+func (m *MasterKey) String() string {
+	return fmt.Sprintf("crypto.MasterKey{primary: %d, keys: %d}", m.PrimaryID(), m.Len())
+}
+
 // marshal returns the cleartext JSON keyset.
 func (m *MasterKey) marshal() ([]byte, error) {
 	var buf bytes.Buffer
@@ -108,93 +96,140 @@ func (m *MasterKey) Base64() (string, error) {
 func parseMasterJSON(b []byte) (*MasterKey, error) {
 	h, err := insecurecleartextkeyset.Read(keyset.NewJSONReader(bytes.NewReader(b)))
 	if err != nil {
-		return nil, fmt.Errorf("not a Tink keyset: %w", err)
+		return nil, fmt.Errorf("not a Tink JSON keyset (%w)", err)
 	}
 	return newMasterKey(h)
 }
 
-// ParseMasterKey reads a master key given as base64 of its JSON keyset,
-// the form of PLENUM_MASTER_KEY.
+// ParseMasterKey reads a master key given as the base64 of its JSON
+// keyset — the form of PLENUM_MASTER_KEY and of MasterKey.Base64.
+// Whitespace (such as the line breaks of `base64` output) is ignored.
 func ParseMasterKey(b64 string) (*MasterKey, error) {
-	b, err := base64.StdEncoding.DecodeString(string(bytes.TrimSpace([]byte(b64))))
+	b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(b64), ""))
 	if err != nil {
-		return nil, errors.New("master key is not valid base64")
+		return nil, errors.New("master key is not valid base64: give the base64 of a master key file (base64 -w0 master.key)")
 	}
 	k, err := parseMasterJSON(b)
 	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
+		return nil, fmt.Errorf("master key decodes from base64 but is %w: give the base64 of a master key file (base64 -w0 master.key)", err)
 	}
 	return k, nil
 }
 
-// LoadMasterKeyFile reads the master key from path. The file must not be
-// readable or writable by group or others.
+// LoadMasterKeyFile reads the master key from path. The file must be a
+// regular file that group and others can neither read nor write (mode
+// 0600 or stricter).
 func LoadMasterKeyFile(path string) (*MasterKey, error) {
 	st, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("master key file %s does not exist: restore it from your backup or set PLENUM_MASTER_KEY", path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("master key file: %w", err)
+		return nil, fmt.Errorf("master key file %s cannot be read: %w", path, err)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("master key file %s is accessible to other users (mode %04o): run chmod 600 %s", path, st.Mode().Perm(), path)
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("master key file %s is not a regular file: point the configuration at the key file itself", path)
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("master key file %s is accessible to group or others (mode %04o): run chmod 600 %s", path, perm, path)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("master key file: %w", err)
+		return nil, fmt.Errorf("master key file %s cannot be read: %w", path, err)
 	}
 	k, err := parseMasterJSON(b)
 	if err != nil {
-		return nil, fmt.Errorf("master key file %s: %w", path, err)
+		return nil, fmt.Errorf("master key file %s is %w: restore the file from your backup", path, err)
 	}
 	return k, nil
 }
 
 // GenerateMasterKeyFile writes a new master key to path with 0600
-// permissions. It refuses to replace an existing file.
+// permissions. It refuses to replace an existing file, even one created
+// between the check and the write: the key is written to a temporary file
+// and hard-linked into place, which fails when path exists.
 func GenerateMasterKeyFile(path string) error {
-	if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("master key file %s already exists: refusing to replace it", path)
-	}
 	k, err := NewMasterKey()
 	if err != nil {
 		return err
 	}
-	return k.WriteFile(path)
+	b, err := k.marshal()
+	if err != nil {
+		return err
+	}
+	return writeKeyFile(path, b, false)
 }
 
 // WriteFile writes the master key to path with 0600 permissions,
-// atomically: a crash leaves either the old file or the new one.
+// replacing the file there atomically: a crash leaves either the old file
+// or the new one, never a mix. `plenum keys rotate` uses it to store the
+// output of Rotated before calling Keyring.RotateMaster.
 func (m *MasterKey) WriteFile(path string) error {
 	b, err := m.marshal()
 	if err != nil {
 		return err
 	}
+	return writeKeyFile(path, b, true)
+}
+
+// writeKeyFile writes b to a temporary file with 0600 permissions in the
+// directory of path, syncs it, and moves it to path: by rename when
+// replace is set, otherwise by hard link, which refuses an existing path.
+func writeKeyFile(path string, b []byte, replace bool) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".master-key-*")
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot write master key file %s: directory %s does not exist: create it first", path, dir)
+	}
 	if err != nil {
-		return fmt.Errorf("write master key: %w", err)
+		return fmt.Errorf("cannot write master key file %s: %w", path, err)
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
+	defer os.Remove(tmp) // after the link or rename, only the temporary name goes
+	fail := func(err error) error {
+		_ = f.Close()
+		return fmt.Errorf("cannot write master key file %s: %w", path, err)
+	}
 	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("write master key: %w", err)
+		return fail(err)
 	}
 	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("write master key: %w", err)
+		return fail(err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write master key: %w", err)
+		return fail(err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("write master key: %w", err)
+		return fmt.Errorf("cannot write master key file %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write master key: %w", err)
+	if replace {
+		err = os.Rename(tmp, path)
+	} else {
+		err = os.Link(tmp, path)
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			// A file system without hard links: check, then rename.
+			if _, serr := os.Lstat(path); serr == nil {
+				err = fs.ErrExist
+			} else {
+				err = os.Rename(tmp, path)
+			}
+		}
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("master key file %s already exists: refusing to replace it (move it away first if you really mean to start over)", path)
+		}
 	}
+	if err != nil {
+		return fmt.Errorf("cannot write master key file %s: %w", path, err)
+	}
+	syncDir(dir)
 	return nil
+}
+
+// syncDir makes a new directory entry durable. Failure is ignored: not
+// every platform can sync a directory, and the file itself is synced.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
 }
