@@ -158,21 +158,33 @@ func PostgresConfig(t testing.TB) store.Config {
 
 func ensureTestRole(ctx context.Context, t testing.TB, adb *sql.DB) {
 	t.Helper()
-	// Several test binaries may race to create the role; a duplicate is fine.
-	_, err := adb.ExecContext(ctx, `DO $$ BEGIN
+	// Test binaries of several packages run at once and would race on
+	// CREATE ROLE and GRANT ("tuple concurrently updated"): an advisory
+	// lock held for the transaction serialises them.
+	tx, err := adb.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatalf("begin: %v", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7061626)"); err != nil {
+		t.Fatalf("lock: %v", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DO $$ BEGIN
 		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '`+pgTestRole+`') THEN
 			CREATE ROLE `+pgTestRole+` LOGIN NOSUPERUSER NOBYPASSRLS;
 		END IF;
-	END $$`)
-	if err != nil && !strings.Contains(err.Error(), "already exists") && !strings.Contains(err.Error(), "23505") {
+	END $$`); err != nil {
 		t.Fatalf("create role %s: %v", pgTestRole, err)
 	}
 	var db string
-	if err := adb.QueryRowContext(ctx, "SELECT current_database()").Scan(&db); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT current_database()").Scan(&db); err != nil {
 		t.Fatalf("current database: %v", err)
 	}
-	if _, err := adb.ExecContext(ctx, `GRANT CREATE, CONNECT ON DATABASE "`+db+`" TO `+pgTestRole); err != nil {
+	if _, err := tx.ExecContext(ctx, `GRANT CREATE, CONNECT ON DATABASE "`+db+`" TO `+pgTestRole); err != nil {
 		t.Fatalf("grant: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("commit: %v", err)
 	}
 }
 
