@@ -113,7 +113,13 @@ func sourceKey(dir, root string) (string, error) {
 		}
 	}
 	var files []string
-	for _, d := range []string{dir, filepath.Join(root, "sdk")} {
+	sdkDirs := []string{filepath.Join(root, "sdk")}
+	if local := replacedPlenum(root); local != "" {
+		// A plugin built against a local checkout depends on that
+		// checkout's sdk, which go.mod and go.sum do not pin.
+		sdkDirs = append(sdkDirs, filepath.Join(local, "sdk"))
+	}
+	for _, d := range append([]string{dir}, sdkDirs...) {
 		err := filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -137,4 +143,29 @@ func sourceKey(dir, root string) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32], nil
+}
+
+// replacedPlenum returns the local directory that the module at root
+// replaces github.com/plenum-vote/plenum with, if any.
+func replacedPlenum(root string) string {
+	b, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "replace"))
+		if !strings.HasPrefix(line, "github.com/plenum-vote/plenum ") && !strings.HasPrefix(line, "github.com/plenum-vote/plenum=") {
+			continue
+		}
+		if _, target, ok := strings.Cut(line, "=>"); ok {
+			target = strings.TrimSpace(target)
+			if strings.HasPrefix(target, ".") || strings.HasPrefix(target, "/") {
+				if !filepath.IsAbs(target) {
+					target = filepath.Join(root, target)
+				}
+				return target
+			}
+		}
+	}
+	return ""
 }
