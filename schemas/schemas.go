@@ -1,6 +1,11 @@
 // Package schemas embeds Plenum's JSON Schemas (draft 2020-12) — the plugin
 // manifest and each hook's input and output — with examples, and validates
 // documents against them, including a plugin's own config schema.
+//
+// The schemas describe the JSON form of the sdk's Go types (the sdk's
+// wire codec carries the same values in binary); the package's tests
+// prove that every example validates, decodes strictly into its Go type,
+// re-encodes to the same document and survives the wire codec unchanged.
 package schemas
 
 import (
@@ -10,19 +15,60 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-//go:embed *.schema.json examples
+//go:embed *.json examples
 var files embed.FS
 
-// Names of the schemas.
+// Names of the schemas. Every hook has an input and an output schema,
+// named by InputSchema and OutputSchema.
 const (
 	Plugin      = "plugin.schema.json"
 	TallyInput  = "tally.input.schema.json"
 	TallyOutput = "tally.output.schema.json"
 )
+
+// defaultSet is every embedded schema, compiled once on first use and
+// never changed afterwards.
+var defaultSet = sync.OnceValues(Load)
+
+// Compile returns the named embedded schema (e.g. "tally.input.schema.json"),
+// compiled; the embedded set is compiled once.
+func Compile(name string) (*jsonschema.Schema, error) {
+	s, err := defaultSet()
+	if err != nil {
+		return nil, err
+	}
+	sch, ok := s.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown schema %q", name)
+	}
+	return sch, nil
+}
+
+// ValidateJSON checks doc against the named embedded schema. A document
+// that does not match wraps ErrInvalid.
+func ValidateJSON(schemaName string, doc []byte) error {
+	s, err := defaultSet()
+	if err != nil {
+		return err
+	}
+	return s.Validate(schemaName, doc)
+}
+
+// ValidateManifest checks a plugin manifest (plugin.json) against
+// plugin.schema.json. sdk.ParseManifest applies the same rules and more
+// (it decodes into the Go type); this is for tools that only have JSON.
+func ValidateManifest(doc []byte) error { return ValidateJSON(Plugin, doc) }
+
+// Names returns the names of the embedded schemas.
+func Names() []string {
+	names, _ := fs.Glob(files, "*.schema.json")
+	return names
+}
 
 // InputSchema and OutputSchema name the schemas of a hook's input and
 // output, e.g. "embargo.input.schema.json".
@@ -72,13 +118,17 @@ func Load() (*Set, error) {
 // ErrInvalid is wrapped by validation failures.
 var ErrInvalid = errors.New("document does not match its schema")
 
-// Validate checks doc against the named schema.
+// Validate checks doc against the named schema. A document that does not
+// match wraps ErrInvalid.
 func (s *Set) Validate(name string, doc []byte) error {
 	sch, ok := s.byName[name]
 	if !ok {
 		return fmt.Errorf("unknown schema %q", name)
 	}
-	return validate(sch, doc)
+	if err := validate(sch, doc); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
 }
 
 // ValidateConfig checks a tenant's plugin config against the plugin's own
@@ -119,15 +169,19 @@ func validate(sch *jsonschema.Schema, doc []byte) error {
 	return nil
 }
 
-// Examples returns the example documents under examples/dir (e.g.
-// "tally"), by file name.
+// Examples returns the example documents directly in examples/dir (e.g.
+// "tally", or "tally/elections"), by file name; subdirectories are not
+// included.
 func Examples(dir string) (map[string][]byte, error) {
 	entries, err := fs.ReadDir(files, "examples/"+dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("examples %s: %w", dir, err)
 	}
 	out := make(map[string][]byte, len(entries))
 	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
 		b, err := files.ReadFile("examples/" + dir + "/" + e.Name())
 		if err != nil {
 			return nil, err

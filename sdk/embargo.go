@@ -1,13 +1,12 @@
 package sdk
 
 import (
-	"fmt"
-
 	"github.com/plenum-vote/plenum/sdk/wire"
 )
 
 // EmbargoInput is the input of the embargo hook: where a request comes
-// from.
+// from. The operator's list of embargoed countries is the plugin's
+// configuration (sdk.Config()).
 type EmbargoInput struct {
 	// IP is the client address (after trusted-proxy handling).
 	IP string `json:"ip"`
@@ -15,154 +14,54 @@ type EmbargoInput struct {
 	// database, or "" when unknown (private ranges, no data).
 	Country string `json:"country"`
 	// TenantBlocked lists the countries the tenant blocks on top of the
-	// operator's list (which is the plugin's config).
+	// operator's list.
 	TenantBlocked []string `json:"tenant_blocked"`
 }
 
 // EmbargoOutput says whether to refuse the request.
 type EmbargoOutput struct {
-	Block  bool   `json:"block"`
+	Block bool `json:"block"`
+	// Reason is logged and shown to the operator, never to the client.
 	Reason string `json:"reason"`
 }
 
-// AppendWire encodes in.
+// AppendWire appends in's wire encoding to w.
 func (in *EmbargoInput) AppendWire(w *wire.Writer) {
 	w.String(in.IP)
 	w.String(in.Country)
-	w.Uint(uint64(len(in.TenantBlocked)))
-	for _, c := range in.TenantBlocked {
-		w.String(c)
-	}
+	appendStrings(w, in.TenantBlocked)
 }
 
-// ReadWire decodes in; strings are views of r's input.
+// ReadWire decodes in from r, reusing in's slices, and checks that the
+// countries are alpha-2 codes.
 func (in *EmbargoInput) ReadWire(r *wire.Reader) error {
-	in.IP = r.StringView()
-	in.Country = r.StringView()
-	n := r.Len(1)
-	in.TenantBlocked = in.TenantBlocked[:0]
-	for i := 0; i < n; i++ {
-		in.TenantBlocked = append(in.TenantBlocked, r.StringView())
+	in.IP = r.String()
+	if in.Country = r.String(); in.Country != "" && !validCountry(in.Country) {
+		invalid(r, "country", in.Country)
 	}
-	if err := r.End(); err != nil {
-		return fmt.Errorf("embargo input: %w", err)
+	in.TenantBlocked = readStrings(r, in.TenantBlocked)
+	for _, c := range in.TenantBlocked {
+		if !validCountry(c) {
+			invalid(r, "tenant_blocked country", c)
+		}
 	}
-	return nil
+	return finish(r, "embargo input")
 }
 
-// AppendWire encodes out.
+// AppendWire appends out's wire encoding to w.
 func (out *EmbargoOutput) AppendWire(w *wire.Writer) {
 	w.Bool(out.Block)
 	w.String(out.Reason)
 }
 
-// ReadWire decodes out.
+// ReadWire decodes out from r.
 func (out *EmbargoOutput) ReadWire(r *wire.Reader) error {
 	out.Block = r.Bool()
-	out.Reason = r.StringView()
-	if err := r.End(); err != nil {
-		return fmt.Errorf("embargo output: %w", err)
-	}
-	return nil
+	out.Reason = r.String()
+	return finish(r, "embargo output")
 }
 
-// SignupInput is the input of the signup_risk hook: facts about a sign-up
-// or an accepted invitation.
-type SignupInput struct {
-	EmailDomain    string `json:"email_domain"`
-	DomainHasMX    bool   `json:"domain_has_mx"`
-	Country        string `json:"country"`
-	PerIP          int64  `json:"per_ip"`
-	PerSubnet      int64  `json:"per_subnet"`
-	PerDomain      int64  `json:"per_domain"`
-	DeviceHash     string `json:"device_hash"`
-	InvitationUsed bool   `json:"invitation_used"`
-}
-
-// SignupOutput is the decision: "allow", "challenge" (an e-mail code) or
-// "block", with a score (0–100) and reasons.
-type SignupOutput struct {
-	Action  string   `json:"action"`
-	Score   int64    `json:"score"`
-	Reasons []string `json:"reasons"`
-}
-
-// AppendWire encodes in.
-func (in *SignupInput) AppendWire(w *wire.Writer) {
-	w.String(in.EmailDomain)
-	w.Bool(in.DomainHasMX)
-	w.String(in.Country)
-	w.Int(in.PerIP)
-	w.Int(in.PerSubnet)
-	w.Int(in.PerDomain)
-	w.String(in.DeviceHash)
-	w.Bool(in.InvitationUsed)
-}
-
-// ReadWire decodes in; strings are views of r's input.
-func (in *SignupInput) ReadWire(r *wire.Reader) error {
-	in.EmailDomain = r.StringView()
-	in.DomainHasMX = r.Bool()
-	in.Country = r.StringView()
-	in.PerIP, in.PerSubnet, in.PerDomain = r.Int(), r.Int(), r.Int()
-	in.DeviceHash = r.StringView()
-	in.InvitationUsed = r.Bool()
-	if err := r.End(); err != nil {
-		return fmt.Errorf("signup input: %w", err)
-	}
-	return nil
-}
-
-// AppendWire encodes out.
-func (out *SignupOutput) AppendWire(w *wire.Writer) {
-	w.String(out.Action)
-	w.Int(out.Score)
-	w.Uint(uint64(len(out.Reasons)))
-	for _, s := range out.Reasons {
-		w.String(s)
-	}
-}
-
-// ReadWire decodes out and checks the action.
-func (out *SignupOutput) ReadWire(r *wire.Reader) error {
-	out.Action = r.StringView()
-	out.Score = r.Int()
-	n := r.Len(1)
-	out.Reasons = out.Reasons[:0]
-	for i := 0; i < n; i++ {
-		out.Reasons = append(out.Reasons, r.StringView())
-	}
-	if err := r.End(); err != nil {
-		return fmt.Errorf("signup output: %w", err)
-	}
-	switch out.Action {
-	case "allow", "challenge", "block":
-	default:
-		return fmt.Errorf("signup output: unknown action %q", out.Action)
-	}
-	return nil
-}
-
-// RegisterEmbargo makes fn the plugin's embargo hook.
-func RegisterEmbargo(fn func(*EmbargoInput) (*EmbargoOutput, error)) {
-	var in EmbargoInput
-	register(HookEmbargo, &in, func() (wireAppender, error) {
-		out, err := fn(&in)
-		if err == nil && out == nil {
-			return nil, errNoOutput
-		}
-		return out, err
-	})
-}
-
-// RegisterSignupRisk makes fn the plugin's signup_risk hook.
-func RegisterSignupRisk(fn func(*SignupInput) (*SignupOutput, error)) {
-	var in SignupInput
-	register(HookSignupRisk, &in, func() (wireAppender, error) {
-		out, err := fn(&in)
-		if err == nil && out == nil {
-			return nil, errNoOutput
-		}
-		return out, err
-	})
+// validCountry reports whether c looks like an ISO 3166-1 alpha-2 code.
+func validCountry(c string) bool {
+	return len(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z'
 }

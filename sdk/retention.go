@@ -1,37 +1,67 @@
 package sdk
 
 import (
-	"fmt"
-
 	"github.com/plenum-vote/plenum/sdk/wire"
+)
+
+// Record classes (RetentionRecord.Class).
+const (
+	ClassTenant     = "tenant"
+	ClassUser       = "user"
+	ClassSession    = "session"
+	ClassVoteRecord = "vote_record"
+	ClassBallot     = "ballot"
+	ClassUpload     = "upload"
+	ClassMessage    = "message"
+	ClassAuditEvent = "audit_event"
+	ClassBackup     = "backup"
+)
+
+// Retention actions (RetentionDecision.Action).
+const (
+	// ActionKeep keeps the record until At, when it is looked at again.
+	ActionKeep = "keep"
+	// ActionDelete deletes the record at At.
+	ActionDelete = "delete"
+	// ActionAnonymise removes the personal data at At and keeps the rest
+	// (a deleted member's votes stay countable).
+	ActionAnonymise = "anonymise"
+	// ActionCryptoShred destroys the key that encrypts the record (a
+	// tenant's data key: its data and backups become unreadable) at At.
+	ActionCryptoShred = "crypto_shred"
+	// ActionWarn warns the owners at At of an action to come.
+	ActionWarn = "warn"
 )
 
 // RetentionRecord is one record the retention sweep asks about. Times are
 // unix seconds; 0 means "never".
 type RetentionRecord struct {
-	// Class is tenant, user, session, vote_record, ballot, upload,
-	// message, audit_event or backup.
+	// Class is "tenant", "user", "session", "vote_record", "ballot",
+	// "upload", "message", "audit_event" or "backup".
 	Class        string `json:"class"`
 	ID           string `json:"id"`
 	Created      int64  `json:"created"`
 	LastActivity int64  `json:"last_activity"`
 	Deleted      int64  `json:"deleted"`
 	Closed       int64  `json:"closed"`
-	LegalHold    bool   `json:"legal_hold"`
+	// LegalHold forbids deleting the record whatever its age.
+	LegalHold bool `json:"legal_hold"`
 }
 
-// RetentionInput is a batch of records and the sweep's clock.
+// RetentionInput is a batch of records and the sweep's clock. The plugin's
+// configuration (retention periods) is sdk.Config().
 type RetentionInput struct {
+	// Now is the sweep's time, unix seconds.
 	Now     int64             `json:"now"`
 	Records []RetentionRecord `json:"records"`
 }
 
-// RetentionDecision says what to do with one record, and when: keep (until
-// At, when the record is looked at again), delete, anonymise, crypto_shred,
-// or warn (the owners, at At).
+// RetentionDecision says what to do with one record, and when.
 type RetentionDecision struct {
-	ID     string `json:"id"`
+	ID string `json:"id"`
+	// Action is "keep", "delete", "anonymise", "crypto_shred" or "warn".
 	Action string `json:"action"`
+	// At is when, unix seconds.
 	At     int64  `json:"at"`
 	Reason string `json:"reason"`
 }
@@ -41,40 +71,41 @@ type RetentionOutput struct {
 	Decisions []RetentionDecision `json:"decisions"`
 }
 
-// AppendWire encodes in.
+// AppendWire appends in's wire encoding to w.
 func (in *RetentionInput) AppendWire(w *wire.Writer) {
 	w.Int(in.Now)
 	w.Uint(uint64(len(in.Records)))
 	for i := range in.Records {
-		r := &in.Records[i]
-		w.String(r.Class)
-		w.String(r.ID)
-		w.Int(r.Created)
-		w.Int(r.LastActivity)
-		w.Int(r.Deleted)
-		w.Int(r.Closed)
-		w.Bool(r.LegalHold)
+		rec := &in.Records[i]
+		w.String(rec.Class)
+		w.String(rec.ID)
+		w.Int(rec.Created)
+		w.Int(rec.LastActivity)
+		w.Int(rec.Deleted)
+		w.Int(rec.Closed)
+		w.Bool(rec.LegalHold)
 	}
 }
 
-// ReadWire decodes in; strings are views of r's input.
+// ReadWire decodes in from r, reusing in's slices, and checks the record
+// classes and times.
 func (in *RetentionInput) ReadWire(r *wire.Reader) error {
-	in.Now = r.Int()
-	n := r.Len(8)
-	in.Records = in.Records[:0]
-	for i := 0; i < n; i++ {
-		in.Records = append(in.Records, RetentionRecord{
-			Class: r.StringView(), ID: r.StringView(), Created: r.Int(), LastActivity: r.Int(),
-			Deleted: r.Int(), Closed: r.Int(), LegalHold: r.Bool(),
-		})
+	in.Now = readCount(r, "now")
+	in.Records = resize(in.Records, r.Len(7))
+	for i := range in.Records {
+		rec := RetentionRecord{
+			Class: r.String(), ID: r.String(), Created: readCount(r, "created"), LastActivity: readCount(r, "last_activity"),
+			Deleted: readCount(r, "deleted"), Closed: readCount(r, "closed"), LegalHold: r.Bool(),
+		}
+		if !validClass(rec.Class) {
+			invalid(r, "record class", rec.Class)
+		}
+		in.Records[i] = rec
 	}
-	if err := r.End(); err != nil {
-		return fmt.Errorf("retention input: %w", err)
-	}
-	return nil
+	return finish(r, "retention input")
 }
 
-// AppendWire encodes out.
+// AppendWire appends out's wire encoding to w.
 func (out *RetentionOutput) AppendWire(w *wire.Writer) {
 	w.Uint(uint64(len(out.Decisions)))
 	for i := range out.Decisions {
@@ -86,35 +117,26 @@ func (out *RetentionOutput) AppendWire(w *wire.Writer) {
 	}
 }
 
-// ReadWire decodes out and checks every action.
+// ReadWire decodes out from r, reusing out's slices, and checks every
+// action.
 func (out *RetentionOutput) ReadWire(r *wire.Reader) error {
-	n := r.Len(4)
-	out.Decisions = out.Decisions[:0]
-	for i := 0; i < n; i++ {
-		d := RetentionDecision{ID: r.StringView(), Action: r.StringView(), At: r.Int(), Reason: r.StringView()}
+	out.Decisions = resize(out.Decisions, r.Len(4))
+	for i := range out.Decisions {
+		d := RetentionDecision{ID: r.String(), Action: r.String(), At: r.Int(), Reason: r.String()}
 		switch d.Action {
-		case "keep", "delete", "anonymise", "crypto_shred", "warn":
+		case ActionKeep, ActionDelete, ActionAnonymise, ActionCryptoShred, ActionWarn:
 		default:
-			if r.Err() == nil {
-				return fmt.Errorf("retention output: unknown action %q", d.Action)
-			}
+			invalid(r, "action", d.Action)
 		}
-		out.Decisions = append(out.Decisions, d)
+		out.Decisions[i] = d
 	}
-	if err := r.End(); err != nil {
-		return fmt.Errorf("retention output: %w", err)
-	}
-	return nil
+	return finish(r, "retention output")
 }
 
-// RegisterRetention makes fn the plugin's retention hook.
-func RegisterRetention(fn func(*RetentionInput) (*RetentionOutput, error)) {
-	var in RetentionInput
-	register(HookRetention, &in, func() (wireAppender, error) {
-		out, err := fn(&in)
-		if err == nil && out == nil {
-			return nil, errNoOutput
-		}
-		return out, err
-	})
+func validClass(s string) bool {
+	switch s {
+	case ClassTenant, ClassUser, ClassSession, ClassVoteRecord, ClassBallot, ClassUpload, ClassMessage, ClassAuditEvent, ClassBackup:
+		return true
+	}
+	return false
 }

@@ -1,39 +1,92 @@
 package sdk
 
 import (
-	"fmt"
-
 	"github.com/plenum-vote/plenum/sdk/wire"
+)
+
+// Scan verdicts (ScanUploadOutput.Verdict, Attachment.Verdict).
+const (
+	VerdictClean      = "clean"
+	VerdictSuspicious = "suspicious"
+	VerdictMalicious  = "malicious"
+)
+
+// Message verdicts (ScanMessageOutput.Verdict).
+const (
+	VerdictDeliver    = "deliver"
+	VerdictQuarantine = "quarantine"
+	VerdictReject     = "reject"
+)
+
+// Finding severities (Finding.Severity).
+const (
+	SeverityInfo     = "info"
+	SeverityLow      = "low"
+	SeverityMedium   = "medium"
+	SeverityHigh     = "high"
+	SeverityCritical = "critical"
+)
+
+// Authentication results (ScanMessageInput.SPF, DKIM and DMARC), as in
+// RFC 8601.
+const (
+	AuthPass      = "pass"
+	AuthFail      = "fail"
+	AuthSoftfail  = "softfail"
+	AuthNeutral   = "neutral"
+	AuthNone      = "none"
+	AuthTemperror = "temperror"
+	AuthPermerror = "permerror"
 )
 
 // Finding is one thing a scanner noticed.
 type Finding struct {
-	Rule     string `json:"rule"`
-	Severity string `json:"severity"` // info, low, medium, high, critical
-	Message  string `json:"message"`
-	Offset   int64  `json:"offset"`
+	// Rule names the check, e.g. "double-extension".
+	Rule string `json:"rule"`
+	// Severity is "info", "low", "medium", "high" or "critical".
+	Severity string `json:"severity"`
+	// Message explains the finding to an admin.
+	Message string `json:"message"`
+	// Offset is where in the content it was found (0 when not
+	// applicable).
+	Offset int64 `json:"offset"`
 }
 
 // ScanUploadInput is one file to scan. Archive members are scanned one by
-// one; Path lists the archives they were found in, outermost first.
+// one; Path lists the archives they were found in, outermost first. The
+// plugin's configuration is sdk.Config().
 type ScanUploadInput struct {
-	Name         string   `json:"name"`
-	DeclaredType string   `json:"declared_type"`
-	Size         int64    `json:"size"`
-	SHA256       string   `json:"sha256"`
-	Content      []byte   `json:"content"`
-	Path         []string `json:"path"`
+	// Name is the file name the uploader gave.
+	Name string `json:"name"`
+	// DeclaredType is the media type the uploader declared.
+	DeclaredType string `json:"declared_type"`
+	// Size is the file's full size; Content may be cut to the hook's
+	// input limit.
+	Size int64 `json:"size"`
+	// SHA256 is the hex digest of the whole file, or "".
+	SHA256 string `json:"sha256"`
+	// Content is the file's bytes, up to the input limit.
+	Content []byte `json:"content"`
+	// Path lists the enclosing archives, outermost first.
+	Path []string `json:"path"`
 }
 
-// ScanUploadOutput is the verdict on a file: clean, suspicious or
-// malicious.
+// ScanUploadOutput is the verdict on a file.
 type ScanUploadOutput struct {
-	Verdict      string    `json:"verdict"`
+	// Verdict is "clean", "suspicious" or "malicious".
+	Verdict string `json:"verdict"`
+	// DetectedType is the media type the content shows, or "".
 	DetectedType string    `json:"detected_type"`
 	Findings     []Finding `json:"findings"`
 }
 
-// Link is a link in a message: its text and where it goes.
+// Header is one header field of a message.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Link is a link in a message: the text shown and where it goes.
 type Link struct {
 	Text string `json:"text"`
 	Href string `json:"href"`
@@ -41,53 +94,48 @@ type Link struct {
 
 // Attachment summarises an attachment, already scanned as an upload.
 type Attachment struct {
-	Name    string `json:"name"`
-	Type    string `json:"type"`
-	Size    int64  `json:"size"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Size int64  `json:"size"`
+	// Verdict is the attachment's scan_upload verdict.
 	Verdict string `json:"verdict"`
 }
 
 // ScanMessageInput is an inbound e-mail with the host's authentication
-// results (pass, fail, softfail, neutral, none, temperror, permerror).
+// results.
 type ScanMessageInput struct {
-	From          string       `json:"from"`
-	DisplayName   string       `json:"display_name"`
-	ReplyTo       string       `json:"reply_to"`
-	To            []string     `json:"to"`
-	Subject       string       `json:"subject"`
-	TenantName    string       `json:"tenant_name"`
-	TenantDomains []string     `json:"tenant_domains"`
-	SPF           string       `json:"spf"`
-	DKIM          string       `json:"dkim"`
-	DMARC         string       `json:"dmarc"`
-	TextBody      string       `json:"text_body"`
-	HTMLBody      string       `json:"html_body"`
-	Links         []Link       `json:"links"`
-	Attachments   []Attachment `json:"attachments"`
+	// From is the address of the From header; DisplayName its name part.
+	From        string `json:"from"`
+	DisplayName string `json:"display_name"`
+	// ReplyTo is the Reply-To address, or "".
+	ReplyTo string   `json:"reply_to"`
+	To      []string `json:"to"`
+	Subject string   `json:"subject"`
+	// TenantName and TenantDomains are the receiving association's name
+	// and mail domains, which impostors imitate.
+	TenantName    string   `json:"tenant_name"`
+	TenantDomains []string `json:"tenant_domains"`
+	// SPF, DKIM and DMARC are the authentication results: "pass",
+	// "fail", "softfail", "neutral", "none", "temperror" or "permerror".
+	SPF   string `json:"spf"`
+	DKIM  string `json:"dkim"`
+	DMARC string `json:"dmarc"`
+	// Headers are further header fields the host passes on (for example
+	// List-Unsubscribe, Received); nil when none.
+	Headers     []Header     `json:"headers,omitempty"`
+	TextBody    string       `json:"text_body"`
+	HTMLBody    string       `json:"html_body"`
+	Links       []Link       `json:"links"`
+	Attachments []Attachment `json:"attachments"`
 }
 
-// ScanMessageOutput is the verdict on a message: deliver, quarantine or
-// reject, with a score and the reasons.
+// ScanMessageOutput is the verdict on a message.
 type ScanMessageOutput struct {
-	Verdict string    `json:"verdict"`
+	// Verdict is "deliver", "quarantine" or "reject".
+	Verdict string `json:"verdict"`
+	// Score is the plugin's risk score, 0 to 100.
 	Score   int64     `json:"score"`
 	Reasons []Finding `json:"reasons"`
-}
-
-func appendStrings(w *wire.Writer, ss []string) {
-	w.Uint(uint64(len(ss)))
-	for _, s := range ss {
-		w.String(s)
-	}
-}
-
-func readStrings(r *wire.Reader, dst []string) []string {
-	n := r.Len(1)
-	dst = dst[:0]
-	for i := 0; i < n; i++ {
-		dst = append(dst, r.StringView())
-	}
-	return dst
 }
 
 func appendFindings(w *wire.Writer, fs []Finding) {
@@ -101,24 +149,19 @@ func appendFindings(w *wire.Writer, fs []Finding) {
 	}
 }
 
-func readFindings(r *wire.Reader, dst []Finding) ([]Finding, error) {
-	n := r.Len(4)
-	dst = dst[:0]
-	for i := 0; i < n; i++ {
-		f := Finding{Rule: r.StringView(), Severity: r.StringView(), Message: r.StringView(), Offset: r.Int()}
-		switch f.Severity {
-		case "info", "low", "medium", "high", "critical":
-		default:
-			if r.Err() == nil {
-				return nil, fmt.Errorf("finding %d: unknown severity %q", i, f.Severity)
-			}
+func readFindings(r *wire.Reader, dst []Finding) []Finding {
+	dst = resize(dst, r.Len(4))
+	for i := range dst {
+		f := Finding{Rule: r.String(), Severity: r.String(), Message: r.String(), Offset: readCount(r, "finding offset")}
+		if !validSeverity(f.Severity) {
+			invalid(r, "finding severity", f.Severity)
 		}
-		dst = append(dst, f)
+		dst[i] = f
 	}
-	return dst, nil
+	return dst
 }
 
-// AppendWire encodes in.
+// AppendWire appends in's wire encoding to w.
 func (in *ScanUploadInput) AppendWire(w *wire.Writer) {
 	w.String(in.Name)
 	w.String(in.DeclaredType)
@@ -128,43 +171,35 @@ func (in *ScanUploadInput) AppendWire(w *wire.Writer) {
 	appendStrings(w, in.Path)
 }
 
-// ReadWire decodes in; strings and Content are views of r's input.
+// ReadWire decodes in from r, reusing in's slices.
 func (in *ScanUploadInput) ReadWire(r *wire.Reader) error {
-	in.Name, in.DeclaredType, in.Size, in.SHA256 = r.StringView(), r.StringView(), r.Int(), r.StringView()
-	in.Content = r.BlobView()
+	in.Name, in.DeclaredType = r.String(), r.String()
+	in.Size = readCount(r, "size")
+	in.SHA256 = r.String()
+	in.Content = r.Blob()
 	in.Path = readStrings(r, in.Path)
-	if err := r.End(); err != nil {
-		return fmt.Errorf("scan_upload input: %w", err)
-	}
-	return nil
+	return finish(r, "scan_upload input")
 }
 
-// AppendWire encodes out.
+// AppendWire appends out's wire encoding to w.
 func (out *ScanUploadOutput) AppendWire(w *wire.Writer) {
 	w.String(out.Verdict)
 	w.String(out.DetectedType)
 	appendFindings(w, out.Findings)
 }
 
-// ReadWire decodes out and checks the verdict.
+// ReadWire decodes out from r, reusing out's slices, and checks the
+// verdict and the severities.
 func (out *ScanUploadOutput) ReadWire(r *wire.Reader) error {
-	out.Verdict, out.DetectedType = r.StringView(), r.StringView()
-	var err error
-	if out.Findings, err = readFindings(r, out.Findings); err != nil {
-		return fmt.Errorf("scan_upload output: %w", err)
+	if out.Verdict = r.String(); !validVerdict(out.Verdict) {
+		invalid(r, "verdict", out.Verdict)
 	}
-	if err := r.End(); err != nil {
-		return fmt.Errorf("scan_upload output: %w", err)
-	}
-	switch out.Verdict {
-	case "clean", "suspicious", "malicious":
-	default:
-		return fmt.Errorf("scan_upload output: unknown verdict %q", out.Verdict)
-	}
-	return nil
+	out.DetectedType = r.String()
+	out.Findings = readFindings(r, out.Findings)
+	return finish(r, "scan_upload output")
 }
 
-// AppendWire encodes in.
+// AppendWire appends in's wire encoding to w.
 func (in *ScanMessageInput) AppendWire(w *wire.Writer) {
 	w.String(in.From)
 	w.String(in.DisplayName)
@@ -176,6 +211,11 @@ func (in *ScanMessageInput) AppendWire(w *wire.Writer) {
 	w.String(in.SPF)
 	w.String(in.DKIM)
 	w.String(in.DMARC)
+	w.Uint(uint64(len(in.Headers)))
+	for _, h := range in.Headers {
+		w.String(h.Name)
+		w.String(h.Value)
+	}
 	w.String(in.TextBody)
 	w.String(in.HTMLBody)
 	w.Uint(uint64(len(in.Links)))
@@ -192,75 +232,77 @@ func (in *ScanMessageInput) AppendWire(w *wire.Writer) {
 	}
 }
 
-// ReadWire decodes in; strings are views of r's input.
+// ReadWire decodes in from r, reusing in's slices, and checks the
+// authentication results and attachment verdicts.
 func (in *ScanMessageInput) ReadWire(r *wire.Reader) error {
-	in.From, in.DisplayName, in.ReplyTo = r.StringView(), r.StringView(), r.StringView()
+	in.From, in.DisplayName, in.ReplyTo = r.String(), r.String(), r.String()
 	in.To = readStrings(r, in.To)
-	in.Subject, in.TenantName = r.StringView(), r.StringView()
+	in.Subject, in.TenantName = r.String(), r.String()
 	in.TenantDomains = readStrings(r, in.TenantDomains)
-	in.SPF, in.DKIM, in.DMARC = r.StringView(), r.StringView(), r.StringView()
-	in.TextBody, in.HTMLBody = r.StringView(), r.StringView()
-	n := r.Len(2)
-	in.Links = in.Links[:0]
-	for i := 0; i < n; i++ {
-		in.Links = append(in.Links, Link{Text: r.StringView(), Href: r.StringView()})
+	in.SPF, in.DKIM, in.DMARC = r.String(), r.String(), r.String()
+	for _, a := range [...]struct{ name, v string }{{"spf", in.SPF}, {"dkim", in.DKIM}, {"dmarc", in.DMARC}} {
+		if !validAuth(a.v) {
+			invalid(r, a.name, a.v)
+		}
 	}
-	n = r.Len(4)
-	in.Attachments = in.Attachments[:0]
-	for i := 0; i < n; i++ {
-		in.Attachments = append(in.Attachments, Attachment{Name: r.StringView(), Type: r.StringView(), Size: r.Int(), Verdict: r.StringView()})
+	in.Headers = resize(in.Headers, r.Len(2))
+	for i := range in.Headers {
+		in.Headers[i] = Header{Name: r.String(), Value: r.String()}
 	}
-	if err := r.End(); err != nil {
-		return fmt.Errorf("scan_message input: %w", err)
+	in.TextBody, in.HTMLBody = r.String(), r.String()
+	in.Links = resize(in.Links, r.Len(2))
+	for i := range in.Links {
+		in.Links[i] = Link{Text: r.String(), Href: r.String()}
 	}
-	return nil
+	in.Attachments = resize(in.Attachments, r.Len(4))
+	for i := range in.Attachments {
+		a := Attachment{Name: r.String(), Type: r.String(), Size: readCount(r, "attachment size"), Verdict: r.String()}
+		if !validVerdict(a.Verdict) {
+			invalid(r, "attachment verdict", a.Verdict)
+		}
+		in.Attachments[i] = a
+	}
+	return finish(r, "scan_message input")
 }
 
-// AppendWire encodes out.
+// AppendWire appends out's wire encoding to w.
 func (out *ScanMessageOutput) AppendWire(w *wire.Writer) {
 	w.String(out.Verdict)
 	w.Int(out.Score)
 	appendFindings(w, out.Reasons)
 }
 
-// ReadWire decodes out and checks the verdict.
+// ReadWire decodes out from r, reusing out's slices, and checks the
+// verdict, the score and the severities.
 func (out *ScanMessageOutput) ReadWire(r *wire.Reader) error {
-	out.Verdict, out.Score = r.StringView(), r.Int()
-	var err error
-	if out.Reasons, err = readFindings(r, out.Reasons); err != nil {
-		return fmt.Errorf("scan_message output: %w", err)
-	}
-	if err := r.End(); err != nil {
-		return fmt.Errorf("scan_message output: %w", err)
-	}
-	switch out.Verdict {
-	case "deliver", "quarantine", "reject":
+	switch out.Verdict = r.String(); out.Verdict {
+	case VerdictDeliver, VerdictQuarantine, VerdictReject:
 	default:
-		return fmt.Errorf("scan_message output: unknown verdict %q", out.Verdict)
+		invalid(r, "verdict", out.Verdict)
 	}
-	return nil
+	if out.Score = r.Int(); out.Score < 0 || out.Score > 100 {
+		invalid(r, "score", out.Score)
+	}
+	out.Reasons = readFindings(r, out.Reasons)
+	return finish(r, "scan_message output")
 }
 
-// RegisterScanUpload makes fn the plugin's scan_upload hook.
-func RegisterScanUpload(fn func(*ScanUploadInput) (*ScanUploadOutput, error)) {
-	var in ScanUploadInput
-	register(HookScanUpload, &in, func() (wireAppender, error) {
-		out, err := fn(&in)
-		if err == nil && out == nil {
-			return nil, errNoOutput
-		}
-		return out, err
-	})
+func validVerdict(s string) bool {
+	return s == VerdictClean || s == VerdictSuspicious || s == VerdictMalicious
 }
 
-// RegisterScanMessage makes fn the plugin's scan_message hook.
-func RegisterScanMessage(fn func(*ScanMessageInput) (*ScanMessageOutput, error)) {
-	var in ScanMessageInput
-	register(HookScanMessage, &in, func() (wireAppender, error) {
-		out, err := fn(&in)
-		if err == nil && out == nil {
-			return nil, errNoOutput
-		}
-		return out, err
-	})
+func validSeverity(s string) bool {
+	switch s {
+	case SeverityInfo, SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical:
+		return true
+	}
+	return false
+}
+
+func validAuth(s string) bool {
+	switch s {
+	case AuthPass, AuthFail, AuthSoftfail, AuthNeutral, AuthNone, AuthTemperror, AuthPermerror:
+		return true
+	}
+	return false
 }
