@@ -167,7 +167,7 @@ func tenantDelete(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "tenant delete", "tenant delete --slug SLUG --yes [flags]")
 	fl := config.Register(fs)
 	slug := fs.String("slug", "", "`slug` of the tenant to delete")
-	yes := fs.Bool("yes", false, "confirm: the tenant stops being served at once and its data is destroyed after the retention grace period")
+	yes := fs.Bool("yes", false, "confirm: the tenant stops being served at once; the retention sweep destroys its key after the grace period")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func tenantDelete(ctx context.Context, env *cmdEnv, args []string) error {
 	if _, err := a.Tenants.Delete(ctx, t.ID, "operator:cli"); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "deleted tenant %s; it is no longer served and its data will be destroyed after the grace period\n", t.Slug)
+	fmt.Fprintf(env.stdout, "deleted tenant %s: it is no longer served; its key is to be destroyed after the grace period by the retention sweep\n", t.Slug)
 	return nil
 }
 
