@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bufio"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -15,11 +16,14 @@ import (
 type ExportOptions struct {
 	// TenantID limits the export to one chain.
 	TenantID string
-	// Since and Until bound the events' times (zero: unbounded).
+	// Since (inclusive) and Until (exclusive) bound the events' times;
+	// zero is unbounded.
 	Since, Until time.Time
 	// IncludePersonal opens sealed personal data (source.ip,
-	// user_agent.original). Off by default: an export with personal data
-	// is itself a sensitive read that the caller must audit.
+	// user_agent.original) where the Log's Sealer can open it; events whose
+	// personal data was erased, or whose key was destroyed, are exported
+	// without it. Off by default: an export with personal data is itself a
+	// sensitive read that the caller must audit.
 	IncludePersonal bool
 }
 
@@ -72,7 +76,9 @@ type ecsPlenum struct {
 // chain fields (plenum.prev_hash, event.hash, event.sequence) let a
 // receiver re-check the chain.
 func (l *Log) ExportECS(ctx context.Context, w io.Writer, opts ExportOptions) (int, error) {
-	enc := json.NewEncoder(w)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
 	n := 0
 	err := l.db.System().ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		chains, err := listChains(ctx, tx, opts.TenantID)
@@ -111,6 +117,9 @@ func (l *Log) ExportECS(ctx context.Context, w io.Writer, opts ExportOptions) (i
 		}
 		return nil
 	})
+	if ferr := bw.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("write export: %w", ferr)
+	}
 	return n, err
 }
 
@@ -133,10 +142,15 @@ func (l *Log) ecs(ctx context.Context, r *Record, withPersonal bool) (*ecsEvent,
 			return nil, fmt.Errorf("details of %s/%d: %w", r.TenantID, r.Seq, err)
 		}
 	}
-	if withPersonal && len(r.Personal) > 0 {
+	if withPersonal && len(r.Personal) > 0 && l.sealer != nil {
 		p, err := l.OpenPersonal(ctx, r)
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			// Erased key (crypto-shredded tenant) or unreadable data: the
+			// event is exported without its personal fields.
+			p = Personal{}
 		}
 		if p.IP != "" {
 			doc.Source = &ecsSource{IP: p.IP}

@@ -62,6 +62,10 @@ const (
 // ErrInvalidEvent is returned for an event that cannot be recorded.
 var ErrInvalidEvent = errors.New("invalid audit event")
 
+// ErrNoSealer is returned when personal data is to be sealed or opened by
+// a Log that was given no Sealer.
+var ErrNoSealer = errors.New("audit log has no sealer for personal data")
+
 func validate(ev *Event) error {
 	if ev.Action == "" || ev.Actor == "" {
 		return fmt.Errorf("%w: actor and action are required", ErrInvalidEvent)
@@ -118,6 +122,9 @@ func (l *Log) AppendBatch(ctx context.Context, tx *store.Tx, evs []Event) ([]Rec
 		r.ID, r.At = id.String(), at
 		r.Actor, r.Action, r.Target, r.Outcome, r.RequestID, r.Details = ev.Actor, ev.Action, ev.Target, ev.Outcome, ev.RequestID, details
 		if ev.IP != "" || ev.UserAgent != "" || len(ev.PersonalDetails) > 0 {
+			if l.sealer == nil {
+				return nil, ErrNoSealer
+			}
 			pt, err := json.Marshal(personal{IP: ev.IP, UserAgent: ev.UserAgent, Details: ev.PersonalDetails})
 			if err != nil {
 				return nil, fmt.Errorf("encode personal data: %w", err)
@@ -249,6 +256,9 @@ type Personal struct {
 func (l *Log) OpenPersonal(ctx context.Context, r *Record) (Personal, error) {
 	if len(r.Personal) == 0 {
 		return Personal{}, nil
+	}
+	if l.sealer == nil {
+		return Personal{}, ErrNoSealer
 	}
 	pt, err := l.sealer.Open(ctx, r.TenantID, r.Personal, personalAD(r.TenantID, r.ID))
 	if err != nil {
