@@ -3,7 +3,7 @@ package wasm_test
 import (
 	"context"
 	"runtime"
-	"sort"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,75 +11,98 @@ import (
 	"github.com/plenum-vote/plenum/sdk"
 	"github.com/plenum-vote/plenum/sdk/wire"
 	"github.com/plenum-vote/plenum/testkit/plugin"
+	"github.com/plenum-vote/plenum/testkit/plugin/testdata/tallyraw/rawtally"
 )
 
-func fixtureWire() []byte {
-	var w wire.Writer
-	fixture().AppendWire(&w)
-	return w.Bytes()
-}
-
-// BenchmarkCall is the reference call (majority on the bench fixture)
-// through Plugin.Call with a warm pool and the deadline enforced (target
-// p50 ≤ 10 µs). It reports the median and 99th percentile.
-func BenchmarkCall(b *testing.B) {
-	r := plugin.NewRuntime(b, wasm.Caps{})
-	p := plugin.Load(b, r, majority(b), wasm.PluginSpec{Name: "majority", PoolSize: 1})
-	in := fixtureWire()
-	ctx := context.Background()
-	for i := 0; i < 1000; i++ { // warm up
-		if _, err := p.Call(ctx, sdk.HookTally, in); err != nil {
-			b.Fatal(err)
-		}
-	}
+// timeCalls runs call b.N times and reports the median and 99th
+// percentile of the per-call durations as custom metrics.
+func timeCalls(b *testing.B, call func() error) {
 	ds := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		if _, err := p.Call(ctx, sdk.HookTally, in); err != nil {
+		if err := call(); err != nil {
 			b.Fatal(err)
 		}
 		ds = append(ds, time.Since(t0))
 	}
 	b.StopTimer()
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	slices.Sort(ds)
 	b.ReportMetric(float64(ds[len(ds)/2].Nanoseconds())/1000, "p50-µs")
 	b.ReportMetric(float64(ds[len(ds)*99/100].Nanoseconds())/1000, "p99-µs")
 }
 
-// BenchmarkCallNative runs the same plugin code natively: encode, the
-// sdk's decode, the tally, the sdk's encode, decode — the wasm/native
-// ratio's baseline. The plugin registers itself when its package is
-// linked in, which a wasm_test cannot do, so the native baseline lives in
-// plugins/majority (BenchmarkNative) and this one measures the codec
-// round trip the host side adds.
-func BenchmarkHostCodec(b *testing.B) {
-	in := fixture()
-	var w wire.Writer
-	out := &sdk.TallyOutput{}
-	enc := []byte(nil)
-	{
-		var ow wire.Writer
-		(&sdk.TallyOutput{Decision: "pass", QuorumMet: true, Counts: []sdk.Count{{Choice: "yes", Votes: 3}, {Choice: "no", Votes: 1}, {Choice: "abstain", Votes: 1}}}).AppendWire(&ow)
-		enc = ow.Bytes()
-	}
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		w.Reset()
-		in.AppendWire(&w)
-		if err := out.ReadWire(wire.NewReader(enc)); err != nil {
+// warmPlugin loads module with one instance and warms it up.
+func warmPlugin(b *testing.B, module []byte, name string, in []byte) *wasm.Plugin {
+	r := plugin.NewRuntime(b, wasm.Caps{})
+	p := plugin.Load(b, r, module, wasm.PluginSpec{Name: name, PoolSize: 1})
+	for i := 0; i < 1000; i++ {
+		if _, err := p.Call(context.Background(), sdk.HookTally, in); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return p
 }
 
-// BenchmarkCallParallel: GOMAXPROCS goroutines, pool of GOMAXPROCS.
+// BenchmarkCall is the reference call (shared/bench/tally-fixture.json,
+// rawtally's encoding) through Plugin.Call: warm pool, deadline enforced
+// (WithCloseOnContextDone), output copied. Target p50 ≤ 10 µs.
+func BenchmarkCall(b *testing.B) {
+	in := rawtally.Fixture()
+	p := warmPlugin(b, tallyraw(b), "tallyraw", in)
+	ctx := context.Background()
+	timeCalls(b, func() error {
+		_, err := p.Call(ctx, sdk.HookTally, in)
+		return err
+	})
+}
+
+// BenchmarkCallNative runs the same handler natively through
+// sdk.CallNative: the baseline of the wasm/native ratio.
+func BenchmarkCallNative(b *testing.B) {
+	rawtally.Register()
+	in := rawtally.Fixture()
+	timeCalls(b, func() error {
+		_, err := sdk.CallNative(sdk.HookTally, in)
+		return err
+	})
+}
+
+// BenchmarkCallMajority is the same tally through the platform's real
+// codec (sdk/wire, typed registration) and plugins/majority.
+func BenchmarkCallMajority(b *testing.B) {
+	var w wire.Writer
+	fixture().AppendWire(&w)
+	in := w.Bytes()
+	p := warmPlugin(b, majority(b), "majority", in)
+	ctx := context.Background()
+	timeCalls(b, func() error {
+		_, err := p.Call(ctx, sdk.HookTally, in)
+		return err
+	})
+}
+
+// BenchmarkCallEcho is the floor: a plugin that returns its input, through
+// the same path as BenchmarkCall.
+func BenchmarkCallEcho(b *testing.B) {
+	in := rawtally.Fixture()
+	p := warmPlugin(b, plugin.Build(b, repoPath("testkit", "plugin", "testdata", "echo")), "echo", in)
+	ctx := context.Background()
+	timeCalls(b, func() error {
+		_, err := p.Call(ctx, sdk.HookTally, in)
+		return err
+	})
+}
+
+// BenchmarkCallParallel: GOMAXPROCS goroutines share a pool of GOMAXPROCS
+// instances.
 func BenchmarkCallParallel(b *testing.B) {
 	r := plugin.NewRuntime(b, wasm.Caps{})
-	p := plugin.Load(b, r, majority(b), wasm.PluginSpec{Name: "majority", PoolSize: runtime.GOMAXPROCS(0)})
-	in := fixtureWire()
+	p := plugin.Load(b, r, tallyraw(b), wasm.PluginSpec{Name: "tallyraw", PoolSize: runtime.GOMAXPROCS(0)})
+	in := rawtally.Fixture()
 	ctx := context.Background()
+	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -92,18 +115,18 @@ func BenchmarkCallParallel(b *testing.B) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
 }
 
-// BenchmarkColdLoad loads the plugin into a fresh runtime whose compiled
-// code comes from the on-disk cache (target ≤ 60 ms); it includes the
-// first instance, which Load pre-warms.
+// BenchmarkColdLoad loads the plugin into a fresh Runtime whose compiled
+// code comes from the on-disk cache (target ≤ 60 ms), the first instance
+// included.
 func BenchmarkColdLoad(b *testing.B) {
-	module := majority(b)
+	module := tallyraw(b)
 	dir := b.TempDir()
 	ctx := context.Background()
 	warm, err := wasm.NewRuntime(ctx, wasm.RuntimeConfig{CacheDir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := warm.Load(ctx, module, wasm.PluginSpec{Name: "majority"}); err != nil {
+	if _, err := warm.Load(ctx, module, wasm.PluginSpec{Name: "tallyraw", PoolSize: 1}); err != nil {
 		b.Fatal(err)
 	}
 	warm.Close(ctx)
@@ -113,7 +136,7 @@ func BenchmarkColdLoad(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := r.Load(ctx, module, wasm.PluginSpec{Name: "majority", PoolSize: 1}); err != nil {
+		if _, err := r.Load(ctx, module, wasm.PluginSpec{Name: "tallyraw", PoolSize: 1}); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
@@ -123,40 +146,45 @@ func BenchmarkColdLoad(b *testing.B) {
 }
 
 // BenchmarkInstantiate creates one instance, _initialize included (target
-// ≤ 5 ms), by forcing the pool to replace its instance after every call.
+// ≤ 5 ms): what replacing a discarded instance costs.
 func BenchmarkInstantiate(b *testing.B) {
 	r := plugin.NewRuntime(b, wasm.Caps{})
-	p := plugin.Load(b, r, majority(b), wasm.PluginSpec{Name: "majority", PoolSize: 1, RecycleAfter: 1})
-	in := fixtureWire()
+	p := plugin.Load(b, r, tallyraw(b), wasm.PluginSpec{Name: "tallyraw", PoolSize: 1})
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := p.Call(ctx, sdk.HookTally, in); err != nil {
+		if err := wasm.InstantiateOnce(ctx, p); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.StopTimer()
-	st := p.Stats()
-	b.ReportMetric(float64(st.MemoryPagesHighWater)*64/1024, "MiB-guest-memory")
 }
 
-// BenchmarkCallEcho is the floor: a plugin that returns its input, through
-// the same path as BenchmarkCall.
-func BenchmarkCallEcho(b *testing.B) {
+// BenchmarkInstanceMemory measures what a warm instance keeps resident: its
+// linear memory after warm-up (pages × 64 KiB) and the growth of the host's
+// Go heap per instance (wazero keeps linear memory in the Go heap).
+func BenchmarkInstanceMemory(b *testing.B) {
+	const pool = 4
+	module := tallyraw(b)
 	r := plugin.NewRuntime(b, wasm.Caps{})
-	p := plugin.Load(b, r, plugin.Build(b, repoPath("testkit", "plugin", "testdata", "echo")), wasm.PluginSpec{Name: "echo", PoolSize: 1})
-	in := fixtureWire()
 	ctx := context.Background()
-	ds := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
+	in := rawtally.Fixture()
+	var heap, linear float64
 	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		if _, err := p.Call(ctx, sdk.HookTally, in); err != nil {
-			b.Fatal(err)
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		p := plugin.Load(b, r, module, wasm.PluginSpec{Name: "tallyraw", PoolSize: pool})
+		for k := 0; k < 100; k++ {
+			if _, err := p.Call(ctx, sdk.HookTally, in); err != nil {
+				b.Fatal(err)
+			}
 		}
-		ds = append(ds, time.Since(t0))
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		heap += (float64(m1.HeapInuse) - float64(m0.HeapInuse)) / pool
+		linear += float64(p.Stats().MemoryPagesHighWater) * 65536
+		p.Close(ctx)
 	}
-	b.StopTimer()
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	b.ReportMetric(float64(ds[len(ds)/2].Nanoseconds())/1000, "p50-µs")
+	b.ReportMetric(heap/float64(b.N)/(1<<20), "heap-MiB/instance")
+	b.ReportMetric(linear/float64(b.N)/(1<<20), "linear-MiB/instance")
 }

@@ -45,11 +45,15 @@ type CallError struct {
 	Hook   sdk.Hook
 	// Kind is one of the Err… values above.
 	Kind error
-	// Detail is the guest's message, if any (untrusted text: log it, do
-	// not render it as HTML).
+	// Detail says more: the guest's error or panic message (untrusted
+	// text: log it, do not render it as HTML) or the limit that was hit.
 	Detail string
+	// Err is the underlying cause, if any (a wazero error, a context
+	// error).
+	Err error
 }
 
+// Error returns "plugin NAME, hook HOOK: KIND[: DETAIL]".
 func (e *CallError) Error() string {
 	if e.Detail != "" {
 		return fmt.Sprintf("plugin %s, hook %s: %v: %s", e.Plugin, e.Hook, e.Kind, e.Detail)
@@ -57,8 +61,13 @@ func (e *CallError) Error() string {
 	return fmt.Sprintf("plugin %s, hook %s: %v", e.Plugin, e.Hook, e.Kind)
 }
 
-// Unwrap lets errors.Is match the kind.
-func (e *CallError) Unwrap() error { return e.Kind }
+// Unwrap lets errors.Is match the kind and the cause.
+func (e *CallError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
 
 // FailurePolicy says what the host does when a hook's plugin fails.
 type FailurePolicy int
@@ -71,14 +80,32 @@ const (
 	FailOpen
 )
 
-// DefaultPolicy returns the failure policy of hook h. Every hook fails
-// closed: a tally or ballot check that cannot run must not produce a
-// result; a file or message that cannot be scanned is not delivered; a
-// retention decision that cannot be made deletes nothing; a sign-up that
-// cannot be assessed is challenged. The embargo hook fails closed as well:
-// it decides whether to serve a request at all, and a sanctions rule that
-// silently lapses when its plugin breaks is a legal risk — the host answers
-// such requests with a plain "try again later" page and an alert.
+// DefaultPolicy returns the failure policy of hook h: what the caller
+// does when the hook's plugin fails (any error of Call), so that every
+// path of the host honours the same rule. Every hook fails closed; so do
+// unknown hooks.
 func DefaultPolicy(h sdk.Hook) FailurePolicy {
+	switch h {
+	case sdk.HookTally, sdk.HookValidateBallot:
+		// A tally or ballot check that cannot run must not produce a
+		// result.
+		return FailClosed
+	case sdk.HookScanUpload, sdk.HookScanMessage:
+		// A file or message that cannot be scanned is not delivered.
+		return FailClosed
+	case sdk.HookRetention:
+		// A retention decision that cannot be made deletes nothing.
+		return FailClosed
+	case sdk.HookEmbargo:
+		// The embargo hook decides whether to serve a request at all. A
+		// sanctions rule that silently lapses when its plugin breaks is a
+		// legal risk, so the host answers such requests with a plain "try
+		// again later" page and an alert instead.
+		return FailClosed
+	case sdk.HookSignupRisk:
+		// A sign-up that cannot be assessed is challenged, not waved
+		// through.
+		return FailClosed
+	}
 	return FailClosed
 }

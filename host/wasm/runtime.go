@@ -31,6 +31,9 @@ type Caps struct {
 	MaxOutput      int           // bytes; default 4 MiB
 	MaxLogBytes    int           // per call; default 4 KiB
 	MaxModuleBytes int           // default 64 MiB
+	// MaxInstanceLogBytes bounds what one instance may log over its
+	// life; default 1 MiB. Beyond it, log lines are dropped and counted.
+	MaxInstanceLogBytes int
 }
 
 func (c *Caps) fill() {
@@ -51,6 +54,9 @@ func (c *Caps) fill() {
 	}
 	if c.MaxModuleBytes <= 0 {
 		c.MaxModuleBytes = 64 << 20
+	}
+	if c.MaxInstanceLogBytes <= 0 {
+		c.MaxInstanceLogBytes = 1 << 20
 	}
 }
 
@@ -90,10 +96,18 @@ type Runtime struct {
 	closed  bool
 }
 
-// NewRuntime returns a runtime. With a CacheDir, compiled code is kept in
-// a subdirectory named for the wazero version, and directories of other
-// versions are removed (they can never be used again and grow large).
-func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
+// HostRuntimeConfig returns the configuration the host runs plugins with,
+// defaults filled in: the Caps defaults, the real clock for "clock", an
+// in-memory KV, no GeoIP database, a discarding logger and no on-disk
+// cache. Tests start from it so that plugins see what they will see in
+// production.
+func HostRuntimeConfig() RuntimeConfig {
+	var cfg RuntimeConfig
+	cfg.fill()
+	return cfg
+}
+
+func (cfg *RuntimeConfig) fill() {
 	cfg.Caps.fill()
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -104,6 +118,13 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+}
+
+// NewRuntime returns a runtime. With a CacheDir, compiled code is kept in
+// a subdirectory named for the wazero version, and directories of other
+// versions are removed (they can never be used again and grow large).
+func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
+	cfg.fill()
 	r := &Runtime{cfg: cfg}
 	if cfg.CacheDir != "" {
 		dir := filepath.Join(cfg.CacheDir, "wazero-"+wazeroVersion())
@@ -160,12 +181,16 @@ func (r *Runtime) Close(ctx context.Context) error {
 }
 
 // Limits are one plugin's limits, declared in its manifest and clamped to
-// the runtime's Caps.
+// the runtime's Caps; zero means the cap.
 type Limits struct {
+	// MemoryPages bounds each instance's linear memory (64 KiB pages).
 	MemoryPages uint32
-	Deadline    time.Duration
-	MaxInput    int
-	MaxOutput   int
+	// Deadline bounds each call.
+	Deadline time.Duration
+	// MaxInput and MaxOutput bound a call's input and output bytes.
+	MaxInput  int
+	MaxOutput int
+	// MaxLogBytes bounds what one call may log.
 	MaxLogBytes int
 }
 
@@ -194,10 +219,20 @@ func capabilityOf(fn string) (string, bool) {
 
 // PluginSpec describes a plugin to load.
 type PluginSpec struct {
+	// Name and Version identify the plugin in errors, logs and the "kv"
+	// namespace.
 	Name, Version string
+	// Hooks the plugin declares; a call of another hook fails with
+	// ErrUnknownHook without entering the guest. Empty: any hook the
+	// guest registered.
+	Hooks []sdk.Hook
 	// Capabilities the operator granted.
 	Capabilities []string
-	Limits       Limits
+	// Limits of each instance and call.
+	Limits Limits
+	// Config is what the "config" host function returns when the caller
+	// gives none (Caller.Config).
+	Config []byte
 	// PoolSize bounds the instances (default 2).
 	PoolSize int
 	// RecycleAfter replaces an instance after this many calls (default
@@ -211,6 +246,15 @@ type PluginSpec struct {
 	// for Cooldown (default 30 s).
 	FailureThreshold int
 	Cooldown         time.Duration
+}
+
+func (s *PluginSpec) granted(capability string) bool {
+	for _, c := range s.Capabilities {
+		if c == capability {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Runtime) clamp(l Limits) Limits {
@@ -233,12 +277,26 @@ func (r *Runtime) clamp(l Limits) Limits {
 	return l
 }
 
-// Load compiles module (or takes it from the cache), checks that it is a
-// Plenum plugin of this ABI that imports only what spec grants, and
-// pre-warms one instance.
+// Load compiles module (or takes it from the compilation cache, keyed by
+// the module's content), checks that it is a Plenum plugin of this ABI
+// that imports only what spec grants, and pre-warms the pool. Each plugin
+// gets a wazero runtime of its own, so that its memory limit is its own.
 func (r *Runtime) Load(ctx context.Context, module []byte, spec PluginSpec) (p *Plugin, err error) {
 	if len(module) > r.cfg.Caps.MaxModuleBytes {
-		return nil, fmt.Errorf("%w: %d bytes, more than the %d allowed", ErrInvalidModule, len(module), r.cfg.Caps.MaxModuleBytes)
+		return nil, fmt.Errorf("%w: %s: module of %d bytes, more than the %d allowed", ErrInvalidModule, spec.Name, len(module), r.cfg.Caps.MaxModuleBytes)
+	}
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	var hooks uint64
+	for _, h := range spec.Hooks {
+		if h < 1 || h >= 64 {
+			return nil, fmt.Errorf("load %s: unknown hook %s", spec.Name, h)
+		}
+		hooks |= 1 << h
 	}
 	if spec.PoolSize <= 0 {
 		spec.PoolSize = 2
@@ -258,10 +316,13 @@ func (r *Runtime) Load(ctx context.Context, module []byte, spec PluginSpec) (p *
 	}
 	sum := sha256.Sum256(module)
 	p = &Plugin{
-		name: spec.Name, spec: spec, digest: hex.EncodeToString(sum[:]), logger: r.cfg.Logger.With("plugin", spec.Name),
-		observer: r.cfg.Observer,
-		idle:     make(chan *instance, spec.PoolSize),
-		slots:    make(chan struct{}, spec.PoolSize),
+		name: spec.Name, spec: spec, hooks: hooks, digest: hex.EncodeToString(sum[:]),
+		logger:         r.cfg.Logger.With("plugin", spec.Name, "version", spec.Version),
+		observer:       r.cfg.Observer,
+		modCfg:         moduleConfig(spec, r.cfg.Clock),
+		instanceLogCap: r.cfg.Caps.MaxInstanceLogBytes,
+		idle:           make(chan *instance, spec.PoolSize),
+		slots:          make(chan struct{}, spec.PoolSize),
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().
 		WithCloseOnContextDone(true).
@@ -289,17 +350,26 @@ func (r *Runtime) Load(ctx context.Context, module []byte, spec PluginSpec) (p *
 	if _, err := p.exportHostFunctions(hb, r.cfg).Instantiate(ctx); err != nil {
 		return nil, fmt.Errorf("instantiate host functions: %w", err)
 	}
-	// Pre-warm one instance so the first call does not pay for it, and so
-	// a module that traps during initialisation is refused here.
-	in, err := p.newInstance(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidModule, spec.Name, err)
+	// Pre-warm the pool so that first calls do not pay for instantiation,
+	// and so that a module that traps during initialisation is refused
+	// here.
+	for i := 0; i < spec.PoolSize; i++ {
+		in, err := p.newInstance(ctx)
+		if err != nil {
+			for len(p.idle) > 0 {
+				p.discard(<-p.idle)
+			}
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalidModule, spec.Name, err)
+		}
+		p.slots <- struct{}{}
+		p.idle <- in
 	}
-	p.slots <- struct{}{}
-	p.idle <- in
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
+		for len(p.idle) > 0 {
+			p.discard(<-p.idle)
+		}
 		return nil, ErrClosed
 	}
 	r.plugins = append(r.plugins, p)
@@ -332,7 +402,7 @@ func checkImportsExports(m wazero.CompiledModule, spec PluginSpec) error {
 		}
 	}
 	exports := m.ExportedFunctions()
-	for _, name := range []string{"_initialize", sdk.ExportInput, sdk.ExportCall} {
+	for _, name := range []string{"_initialize", sdk.ExportInput, sdk.ExportCall, sdk.ExportGC} {
 		if _, ok := exports[name]; !ok {
 			return fmt.Errorf("%w: %s is not a Plenum plugin: missing export %s (build with the sdk and -buildmode=c-shared)", ErrInvalidModule, spec.Name, name)
 		}
@@ -348,7 +418,7 @@ func (p *Plugin) hostLog(ctx context.Context, m api.Module, stack []uint64) {
 	if cs == nil {
 		return
 	}
-	budget := p.spec.Limits.MaxLogBytes - cs.logged
+	budget := min(p.spec.Limits.MaxLogBytes-cs.logged, p.instanceLogCap-cs.instanceLogged)
 	if budget <= 0 {
 		cs.dropped += int(n)
 		return
@@ -359,6 +429,7 @@ func (p *Plugin) hostLog(ctx context.Context, m api.Module, stack []uint64) {
 		return
 	}
 	cs.logged += take
+	cs.instanceLogged += take
 	cs.dropped += int(n) - take
 	lvl := slog.LevelInfo
 	switch sdk.LogLevel(level) {
@@ -394,9 +465,12 @@ func hostConfig(ctx context.Context, m api.Module, stack []uint64) {
 
 type callStateKey struct{}
 
-// callState is per-call bookkeeping that host functions read and update.
+// callState is the bookkeeping of an instance's current call that host
+// functions read and update.
 type callState struct {
-	logged, dropped int
+	// logged and dropped count this call's log bytes; instanceLogged
+	// counts the instance's.
+	logged, dropped, instanceLogged int
 	// config is the calling tenant's configuration of the plugin.
 	config []byte
 	// tenantID scopes the key-value store.

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/plenum-vote/plenum/sdk"
 	"github.com/plenum-vote/plenum/sdk/wire"
 	"github.com/plenum-vote/plenum/testkit/plugin"
+	"github.com/plenum-vote/plenum/testkit/plugin/testdata/tallyraw/rawtally"
 )
 
 func repoPath(parts ...string) string {
@@ -27,6 +29,105 @@ func hostile(t testing.TB, name string) []byte {
 }
 
 func majority(t testing.TB) []byte { return plugin.Build(t, repoPath("plugins", "majority")) }
+
+func tallyraw(t testing.TB) []byte {
+	return plugin.Build(t, repoPath("testkit", "plugin", "testdata", "tallyraw"))
+}
+
+// checkReference makes the reference call (the bench fixture, rawtally's
+// encoding) and checks its result.
+func checkReference(t testing.TB, p *wasm.Plugin) {
+	t.Helper()
+	out, err := p.Call(context.Background(), sdk.HookTally, rawtally.Fixture())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := rawtally.Decode(out)
+	if err != nil || res != (rawtally.Result{Decision: rawtally.Pass, Yes: 3, No: 1, Abstain: 1}) {
+		t.Fatalf("reference call: %+v %v", res, err)
+	}
+}
+
+type recorder struct {
+	mu    sync.Mutex
+	calls int
+	errs  []error
+}
+
+func (r *recorder) OnCall(plugin string, hook sdk.Hook, d time.Duration, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls++
+	if err != nil {
+		r.errs = append(r.errs, err)
+	}
+}
+
+// The reference plugin answers the same through wasm and natively, and
+// its failures are typed.
+func TestReferenceCall(t *testing.T) {
+	ctx := context.Background()
+	obs := &recorder{}
+	cfg := wasm.HostRuntimeConfig()
+	cfg.Observer = obs
+	r, err := wasm.NewRuntime(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(ctx)
+	module := tallyraw(t)
+	p := plugin.Load(t, r, module, wasm.PluginSpec{Name: "tallyraw", Hooks: []sdk.Hook{sdk.HookTally, sdk.HookEmbargo}})
+	checkReference(t, p)
+	rawtally.Register()
+	native, err := sdk.CallNative(sdk.HookTally, rawtally.Fixture())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plugin.Call(t, p, sdk.HookTally, rawtally.Fixture()); !bytes.Equal(got, native) {
+		t.Fatalf("wasm %x, native %x", got, native)
+	}
+	for _, tc := range []struct {
+		name   string
+		hook   sdk.Hook
+		in     []byte
+		want   error
+		detail string
+	}{
+		{"truncated input", sdk.HookTally, rawtally.Fixture()[:20], wasm.ErrPluginError, "truncated"},
+		{"handler error", sdk.HookTally, rawtally.Encode("p", "plurality", 1, nil), wasm.ErrPluginError, "unsupported rule"},
+		{"declared, not registered", sdk.HookEmbargo, nil, wasm.ErrUnknownHook, ""},
+		{"not declared", sdk.HookRetention, nil, wasm.ErrUnknownHook, "not declared"},
+		{"unknown hook number", sdk.Hook(40), nil, wasm.ErrUnknownHook, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := p.Call(ctx, tc.hook, tc.in)
+			var ce *wasm.CallError
+			if !errors.Is(err, tc.want) || !errors.As(err, &ce) || !strings.Contains(ce.Detail, tc.detail) {
+				t.Fatalf("got %v, want %v with %q", err, tc.want, tc.detail)
+			}
+		})
+	}
+	// A larger input than any before grows the guest's input buffer.
+	votes := make([]rawtally.Vote, 3000)
+	for i := range votes {
+		votes[i] = rawtally.Vote{Voter: "u-" + strconv.Itoa(i), Choice: rawtally.Yes}
+	}
+	big, err := rawtally.Decode(plugin.Call(t, p, sdk.HookTally, rawtally.Encode("p", "simple_majority", 5, votes)))
+	if err != nil || big.Yes != 3000 || big.Decision != rawtally.Pass {
+		t.Fatalf("large input: %+v %v", big, err)
+	}
+	checkReference(t, p)
+	// Plugin errors are answers: they neither cost an instance nor count
+	// towards the circuit breaker.
+	if st := p.Stats(); st.Traps != 0 || st.ConsecutiveFailures != 0 || st.InstancesCreated != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if obs.calls != 9 || len(obs.errs) != 5 {
+		t.Fatalf("observer saw %d calls, %d errors", obs.calls, len(obs.errs))
+	}
+}
 
 // fixture is the reference call of ../shared/bench/tally-fixture.json.
 func fixture() *sdk.TallyInput {
@@ -85,7 +186,7 @@ func TestMajority(t *testing.T) {
 // and the same runtime still serves a well-behaved plugin.
 func TestHostilePlugins(t *testing.T) {
 	r := plugin.NewRuntime(t, wasm.Caps{MaxDeadline: 5 * time.Second, MaxMemoryPages: 512, MaxOutput: 1 << 20, MaxLogBytes: 1024})
-	good := plugin.Load(t, r, majority(t), wasm.PluginSpec{Name: "majority"})
+	good := plugin.Load(t, r, tallyraw(t), wasm.PluginSpec{Name: "tallyraw"})
 	tests := []struct {
 		name   string
 		limits wasm.Limits
@@ -118,9 +219,65 @@ func TestHostilePlugins(t *testing.T) {
 					t.Fatalf("call took %s", d)
 				}
 			}
-			checkMajority(t, good)
+			if st := p.Stats(); st.ConsecutiveFailures != 2 || st.InstancesCreated < 2 {
+				t.Fatalf("stats %+v", st)
+			}
+			checkReference(t, good)
 		})
 	}
+	// After a timeout, the next call runs on a fresh instance.
+	p := plugin.Load(t, r, hostile(t, "loop"), wasm.PluginSpec{Name: "loop", PoolSize: 1, Limits: wasm.Limits{Deadline: 100 * time.Millisecond}})
+	if _, err := p.Call(context.Background(), sdk.HookTally, nil); !errors.Is(err, wasm.ErrTimeout) {
+		t.Fatalf("loop: %v", err)
+	}
+	if out := plugin.Call(t, p, sdk.HookTally, []byte("quick")); string(out) != "ok" {
+		t.Fatalf("after the timeout: %q", out)
+	}
+	if st := p.Stats(); st.InstancesCreated != 2 || st.Timeouts != 1 || st.ConsecutiveFailures != 0 || st.LiveInstances != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// A caller's deadline shorter than the plugin's bounds the call too, and
+// is not held against the plugin.
+func TestCallerDeadline(t *testing.T) {
+	r := plugin.NewRuntime(t, wasm.Caps{MaxDeadline: 10 * time.Second})
+	p := plugin.Load(t, r, hostile(t, "loop"), wasm.PluginSpec{Name: "loop", PoolSize: 1, FailureThreshold: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := p.Call(ctx, sdk.HookTally, nil); !errors.Is(err, wasm.ErrTimeout) {
+		t.Fatalf("loop: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %s", d)
+	}
+	if _, err := p.Call(ctx, sdk.HookTally, []byte("quick")); !errors.Is(err, wasm.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("expired caller context: %v", err)
+	}
+	if out := plugin.Call(t, p, sdk.HookTally, []byte("quick")); string(out) != "ok" || p.Stats().CircuitOpen {
+		t.Fatalf("after the caller's timeout: %q %+v", out, p.Stats())
+	}
+}
+
+// Host-call spam is bounded by the deadline and the log caps.
+func TestHostCallSpam(t *testing.T) {
+	r := plugin.NewRuntime(t, wasm.Caps{MaxDeadline: 10 * time.Second, MaxLogBytes: 100})
+	good := plugin.Load(t, r, tallyraw(t), wasm.PluginSpec{Name: "tallyraw"})
+	spec := wasm.PluginSpec{Name: "hostspam", Capabilities: []string{wasm.CapLog, wasm.CapClock}, Limits: wasm.Limits{Deadline: 300 * time.Millisecond}}
+	p := plugin.Load(t, r, hostile(t, "hostspam"), spec)
+	start := time.Now()
+	_, err := p.Call(context.Background(), sdk.HookTally, []byte{100}) // 100 M log calls
+	if !errors.Is(err, wasm.ErrTimeout) {
+		t.Fatalf("spam: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %s", d)
+	}
+	if st := p.Stats(); st.LogBytes > 100 || st.LogDropped == 0 {
+		t.Fatalf("log not capped: %+v", st)
+	}
+	checkReference(t, good)
 }
 
 func TestLogFloodIsCapped(t *testing.T) {
@@ -133,11 +290,14 @@ func TestLogFloodIsCapped(t *testing.T) {
 	if err == nil && string(out) != "done" {
 		t.Fatalf("out %q", out)
 	}
+	if st := p.Stats(); st.LogBytes == 0 || st.LogBytes > 1024 || st.LogDropped == 0 {
+		t.Fatalf("log not capped and counted: %+v", st)
+	}
 }
 
 func TestLoadRefuses(t *testing.T) {
 	r := plugin.NewRuntime(t, wasm.Caps{MaxModuleBytes: 8 << 20})
-	good := majority(t)
+	good := tallyraw(t)
 	corrupted := bytes.Clone(good)
 	for i := 100; i < len(corrupted); i += 997 {
 		corrupted[i] ^= 0x5a
@@ -149,7 +309,8 @@ func TestLoadRefuses(t *testing.T) {
 		want   string
 	}{
 		{"capability not granted", hostile(t, "needscap"), nil, `needs capability "log"`},
-		{"wrong ABI", hostile(t, "wrongabi"), []string{wasm.CapLog}, "built for ABI v2"},
+		{"wrong ABI", hostile(t, "wrongabi"), []string{wasm.CapLog}, "built for ABI v2; this host supports v1"},
+		{"not a plugin", hostile(t, "notplugin"), nil, "not a Plenum plugin: missing export"},
 		{"corrupted", corrupted, nil, "does not compile"},
 		{"not wasm", []byte("MZ this is not a wasm module"), nil, "does not compile"},
 		{"empty", nil, nil, "does not compile"},
@@ -163,26 +324,70 @@ func TestLoadRefuses(t *testing.T) {
 			}
 		})
 	}
-	// Granted, the capability works.
+	// Granted, the capability works; the runtime serves on.
 	p := plugin.Load(t, r, hostile(t, "needscap"), wasm.PluginSpec{Name: "needscap", Capabilities: []string{wasm.CapLog}})
 	if out, err := p.Call(context.Background(), sdk.HookTally, nil); err != nil || string(out) != "ok" {
 		t.Fatalf("granted: %q %v", out, err)
 	}
+	checkReference(t, plugin.Load(t, r, good, wasm.PluginSpec{Name: "tallyraw"}))
 }
 
 func TestCircuitBreaker(t *testing.T) {
-	r := plugin.NewRuntime(t, wasm.Caps{MaxDeadline: 50 * time.Millisecond})
-	p := plugin.Load(t, r, hostile(t, "panic"), wasm.PluginSpec{Name: "panic", FailureThreshold: 3, Cooldown: time.Hour})
+	const cooldown = 300 * time.Millisecond
+	r := plugin.NewRuntime(t, wasm.Caps{MaxDeadline: time.Second})
+	p := plugin.Load(t, r, hostile(t, "panic"), wasm.PluginSpec{Name: "panic", PoolSize: 1, FailureThreshold: 3, Cooldown: cooldown})
+	ctx := context.Background()
+	trap, ok := []byte{0}, []byte{2}
 	for i := 0; i < 3; i++ {
-		if _, err := p.Call(context.Background(), sdk.HookTally, []byte{0}); !errors.Is(err, wasm.ErrTrap) {
+		if _, err := p.Call(ctx, sdk.HookTally, trap); !errors.Is(err, wasm.ErrTrap) {
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}
-	if _, err := p.Call(context.Background(), sdk.HookTally, []byte{0}); !errors.Is(err, wasm.ErrCircuitOpen) {
+	if _, err := p.Call(ctx, sdk.HookTally, ok); !errors.Is(err, wasm.ErrCircuitOpen) {
 		t.Fatalf("after 3 failures: %v", err)
 	}
-	if !p.Stats().CircuitOpen {
-		t.Fatal("stats do not show the open circuit")
+	if st := p.Stats(); !st.CircuitOpen || st.Circuit != wasm.CircuitOpen {
+		t.Fatalf("stats do not show the open circuit: %+v", st)
+	}
+	// Half-open: a failed probe opens the circuit again at once.
+	time.Sleep(cooldown + 50*time.Millisecond)
+	if c := p.Stats().Circuit; c != wasm.CircuitHalfOpen {
+		t.Fatalf("after the cool-down: %s", c)
+	}
+	if _, err := p.Call(ctx, sdk.HookTally, trap); !errors.Is(err, wasm.ErrTrap) {
+		t.Fatalf("probe: %v", err)
+	}
+	if _, err := p.Call(ctx, sdk.HookTally, ok); !errors.Is(err, wasm.ErrCircuitOpen) {
+		t.Fatalf("after a failed probe: %v", err)
+	}
+	// A successful probe closes it.
+	time.Sleep(cooldown + 50*time.Millisecond)
+	for i := 0; i < 2; i++ {
+		if out := plugin.Call(t, p, sdk.HookTally, ok); string(out) != "ok" {
+			t.Fatalf("call %d after the cool-down: %q", i, out)
+		}
+	}
+	if st := p.Stats(); st.Circuit != wasm.CircuitClosed || st.ConsecutiveFailures != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestClose(t *testing.T) {
+	ctx := context.Background()
+	r := plugin.NewRuntime(t, wasm.Caps{})
+	p := plugin.Load(t, r, tallyraw(t), wasm.PluginSpec{Name: "tallyraw"})
+	checkReference(t, p)
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Call(ctx, sdk.HookTally, rawtally.Fixture()); !errors.Is(err, wasm.ErrClosed) {
+		t.Fatalf("closed plugin: %v", err)
+	}
+	if err := r.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Load(ctx, tallyraw(t), wasm.PluginSpec{Name: "tallyraw"}); !errors.Is(err, wasm.ErrClosed) {
+		t.Fatalf("closed runtime: %v", err)
 	}
 }
 
@@ -212,14 +417,15 @@ func TestEmbargoAndSignupPlugins(t *testing.T) {
 	if _, err := r.Load(ctx, embargo, wasm.PluginSpec{Name: "embargo-list"}); !errors.Is(err, wasm.ErrInvalidModule) || !strings.Contains(err.Error(), `"config"`) {
 		t.Fatalf("config capability not granted: %v", err)
 	}
-	p := plugin.Load(t, r, embargo, wasm.PluginSpec{Name: "embargo-list", Capabilities: []string{wasm.CapConfig}})
 	operator := []byte(`{"countries":["KP","IR"]}`)
+	p := plugin.Load(t, r, embargo, wasm.PluginSpec{Name: "embargo-list", Capabilities: []string{wasm.CapConfig}, Config: operator})
 	for _, tc := range []struct {
 		country string
 		config  []byte
 		block   bool
 	}{
 		{"KP", operator, true},
+		{"IR", nil, true}, // the spec's config
 		{"CH", operator, false},
 		{"KP", []byte(`{"countries":["CU"]}`), false}, // another tenant's config
 		{"CU", []byte(`{"countries":["CU"]}`), true},
@@ -346,5 +552,24 @@ func TestRecycleAboveMemory(t *testing.T) {
 	// Every instance exceeds 64 KiB, so each call used a fresh one.
 	if st := p.Stats(); st.InstancesCreated < 3 {
 		t.Fatalf("instances created %d, want one per call", st.InstancesCreated)
+	}
+}
+
+// A guest that allocates on every call keeps a bounded heap in a
+// long-lived instance. It takes about ten seconds: run it with
+// PLENUM_SOAK=1.
+func TestGuestHeapStaysBounded(t *testing.T) {
+	if os.Getenv("PLENUM_SOAK") == "" {
+		t.Skip("set PLENUM_SOAK=1 to run")
+	}
+	r := plugin.NewRuntime(t, wasm.Caps{})
+	p := plugin.Load(t, r, plugin.Build(t, repoPath("testkit", "plugin", "testdata", "garbage")), wasm.PluginSpec{Name: "garbage", PoolSize: 1, RecycleAfter: 1 << 30})
+	for i := 0; i < 600_000; i++ {
+		if _, err := p.Call(context.Background(), sdk.HookTally, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := p.Stats(); st.InstancesCreated != 1 || st.MemoryPagesHighWater > 160 {
+		t.Fatalf("heap grew: %+v", st)
 	}
 }

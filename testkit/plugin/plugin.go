@@ -1,6 +1,6 @@
 // Package plugin helps test Plenum plugins: it builds a plugin from Go
 // source to WebAssembly (cached by content), loads it into a runtime
-// configured like the host's, and calls its hooks with Go values.
+// configured like the host's, and calls its hooks.
 package plugin
 
 import (
@@ -8,35 +8,24 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/plenum-vote/plenum/host/plugintool"
 	"github.com/plenum-vote/plenum/host/wasm"
 	"github.com/plenum-vote/plenum/sdk"
 	"github.com/plenum-vote/plenum/sdk/wire"
 )
 
-// EnvCache names the directory where built plugins and compiled code are
-// cached.
-const EnvCache = plugintool.EnvCache
-
-// Build compiles the plugin in dir to wasm (cached) or fails t.
-func Build(t testing.TB, dir string) []byte {
-	t.Helper()
-	b, err := plugintool.Build(dir)
-	if err != nil {
-		t.Fatalf("build plugin %s: %v", dir, err)
-	}
-	return b
-}
-
-// NewRuntime returns a runtime configured like the host's, with the
-// compilation cache under the plugin cache, closed when t ends.
+// NewRuntime returns a runtime configured like the host's
+// (wasm.HostRuntimeConfig) with the operator caps caps and the compilation
+// cache under CacheDir(), closed when t ends.
 func NewRuntime(t testing.TB, caps wasm.Caps) *wasm.Runtime {
 	t.Helper()
-	cache, err := plugintool.CacheDir()
+	cache, err := CacheDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: filepath.Join(cache, "compiled"), Caps: caps})
+	cfg := wasm.HostRuntimeConfig()
+	cfg.Caps = caps
+	cfg.CacheDir = filepath.Join(cache, "compiled")
+	r, err := wasm.NewRuntime(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +33,8 @@ func NewRuntime(t testing.TB, caps wasm.Caps) *wasm.Runtime {
 	return r
 }
 
-// Load loads module into r or fails t.
+// Load loads module into r or fails t. Use NewRuntime(t, wasm.Caps{}) for
+// the host's defaults.
 func Load(t testing.TB, r *wasm.Runtime, module []byte, spec wasm.PluginSpec) *wasm.Plugin {
 	t.Helper()
 	p, err := r.Load(context.Background(), module, spec)
@@ -52,6 +42,17 @@ func Load(t testing.TB, r *wasm.Runtime, module []byte, spec wasm.PluginSpec) *w
 		t.Fatalf("load plugin %s: %v", spec.Name, err)
 	}
 	return p
+}
+
+// Call calls hook h of p with the wire-encoded input in and returns its
+// output, or fails t.
+func Call(t testing.TB, p *wasm.Plugin, h sdk.Hook, in []byte) []byte {
+	t.Helper()
+	out, err := p.Call(context.Background(), h, in)
+	if err != nil {
+		t.Fatalf("call %s: %v", h, err)
+	}
+	return out
 }
 
 // CallTally calls the tally hook with Go values.
