@@ -124,10 +124,12 @@ func sourceKey(dir, root string) (string, error) {
 			if err != nil {
 				return err
 			}
-			if e.IsDir() && p != d && (d == dir || strings.HasPrefix(e.Name(), ".")) {
+			// Sub-packages count (a plugin may import its own); hidden
+			// directories and testdata do not.
+			if e.IsDir() && p != d && (strings.HasPrefix(e.Name(), ".") || e.Name() == "testdata") {
 				return filepath.SkipDir
 			}
-			if !e.IsDir() && strings.HasSuffix(p, ".go") {
+			if !e.IsDir() && strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go") {
 				files = append(files, p)
 			}
 			return nil
