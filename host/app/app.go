@@ -18,12 +18,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/plenum-vote/plenum/core/access"
 	"github.com/plenum-vote/plenum/core/audit"
 	"github.com/plenum-vote/plenum/core/crypto"
 	"github.com/plenum-vote/plenum/core/identity"
+	"github.com/plenum-vote/plenum/core/identity/mfa"
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/host/config"
+	"github.com/plenum-vote/plenum/host/notify"
 	"github.com/plenum-vote/plenum/host/registry"
 	"github.com/plenum-vote/plenum/host/server"
 	"github.com/plenum-vote/plenum/host/wasm"
@@ -38,7 +41,18 @@ type App struct {
 	Audit     *audit.Log
 	Tenants   *tenancy.Service
 	Operators *identity.Operators
-	Metrics   *prometheus.Registry
+	// Users, MFA and Access serve tenant users: accounts, second
+	// factors, roles and CEL policies.
+	Users        *identity.Users
+	MFA          *mfa.Service
+	Access       *access.Service
+	AccessEngine *access.Engine
+	// Mail sends e-mail: SMTP when configured, else .eml files.
+	Mail notify.Sender
+	// Notifier turns identity notices into e-mail.
+	Notifier *notify.Mailer
+	redis    redisCloser
+	Metrics  *prometheus.Registry
 	// Registry holds installed plugins and tenants' bindings.
 	Registry *registry.Registry
 	// Plugins is the wasm runtime; Runner calls tenants' plugins on it.
@@ -115,6 +129,9 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opti
 	rec := recorder{log: a.Audit}
 	a.Tenants = tenancy.NewService(a.DB, a.Keys, rec, nil)
 	a.Operators = identity.NewOperators(a.DB, a.Keys, identityRecorder{log: a.Audit}, identity.OperatorOptions{})
+	if err := a.openIdentity(ctx); err != nil {
+		return nil, err
+	}
 	a.Registry, err = registry.New(a.DB, a.Audit, registry.Options{Trusted: cfg.TrustedKeys()})
 	if err != nil {
 		return nil, err
@@ -130,12 +147,17 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opti
 		TrustedProxies: cfg.TrustedProxies,
 		HostTenants:    cfg.HostTenants,
 	}, server.Deps{
-		Logger:    logger,
-		Tenants:   a.Tenants,
-		DB:        a.DB,
-		Metrics:   a.Metrics,
-		Operators: a.Operators,
-		Plugins:   a.Registry,
+		Logger:       logger,
+		Tenants:      a.Tenants,
+		DB:           a.DB,
+		Metrics:      a.Metrics,
+		Operators:    a.Operators,
+		Plugins:      a.Registry,
+		Users:        a.Users,
+		MFA:          a.MFA,
+		Access:       a.Access,
+		AccessEngine: a.AccessEngine,
+		Notifier:     a.Notifier,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build server: %w", err)
@@ -176,6 +198,9 @@ func (a *App) Close() {
 	}
 	if a.Plugins != nil {
 		_ = a.Plugins.Close(context.Background())
+	}
+	if a.redis != nil {
+		_ = a.redis.Close()
 	}
 	if a.DB != nil {
 		_ = a.DB.Close()

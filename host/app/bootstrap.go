@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/plenum-vote/plenum/core/identity"
+	"github.com/plenum-vote/plenum/core/identity/password"
 	"github.com/plenum-vote/plenum/core/tenancy"
 )
 
@@ -27,7 +29,16 @@ type FirstStart struct {
 	PasswordFile    string
 	// DemoTenant is the demo tenant, when one exists.
 	DemoTenant *tenancy.Tenant
+	// DemoOwnerEmail signs in to the demo tenant as its owner, with the
+	// password in DemoOwnerPasswordFile (when that file still exists).
+	DemoOwnerEmail        string
+	DemoOwnerPasswordFile string
+	// MailDir is where e-mail goes when no SMTP relay is configured.
+	MailDir string
 }
+
+// DemoOwnerEmail is the owner account of the demo tenant.
+const DemoOwnerEmail = "owner@demo.plenum.localhost"
 
 // Bootstrap creates the first operator account (with a generated password
 // written to InitialPasswordFile with 0600 permissions) when there is none,
@@ -72,6 +83,9 @@ func (a *App) Bootstrap(ctx context.Context) (*FirstStart, error) {
 					return nil, fmt.Errorf("create demo tenant: %w", err)
 				}
 				fsr.DemoTenant = t
+				if err := a.createDemoOwner(ctx, t); err != nil {
+					return nil, err
+				}
 			}
 		case err != nil:
 			return nil, err
@@ -79,7 +93,51 @@ func (a *App) Bootstrap(ctx context.Context) (*FirstStart, error) {
 			fsr.DemoTenant = t
 		}
 	}
+	if fsr.DemoTenant != nil {
+		fsr.DemoOwnerEmail = DemoOwnerEmail
+		if _, err := os.Stat(a.demoOwnerPasswordFile()); err == nil {
+			fsr.DemoOwnerPasswordFile = a.demoOwnerPasswordFile()
+		}
+	}
+	if a.Config.Mail.SMTPHost == "" {
+		fsr.MailDir = a.Config.Mail.Dir
+	}
 	return fsr, nil
+}
+
+func (a *App) demoOwnerPasswordFile() string {
+	return filepath.Join(a.Config.DataDir, "initial-demo-owner-password")
+}
+
+// createDemoOwner makes the demo tenant's owner account with a generated
+// password, written to a 0600 file like the operator's.
+func (a *App) createDemoOwner(ctx context.Context, t *tenancy.Tenant) error {
+	u, tok, err := a.Users.Invite(ctx, t.ID, "system", DemoOwnerEmail, "Demo Owner", identity.RequestMeta{})
+	if err != nil {
+		return fmt.Errorf("create demo owner: %w", err)
+	}
+	// A random password very rarely trips the policy (a run like "abcd"):
+	// draw again then.
+	for try := 0; ; try++ {
+		pw, err := identity.GeneratePassword()
+		if err != nil {
+			return err
+		}
+		if err := writeSecretFile(a.demoOwnerPasswordFile(), pw+"\n"); err != nil {
+			return err
+		}
+		_, err = a.Users.SetPasswordWithLink(ctx, t.ID, tok, pw, false, identity.RequestMeta{})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, password.ErrWeak) || try == 10 {
+			return fmt.Errorf("set demo owner password: %w", err)
+		}
+	}
+	if err := a.Access.Assign(ctx, t.ID, "system", u.ID, "owner"); err != nil {
+		return fmt.Errorf("make demo owner: %w", err)
+	}
+	return nil
 }
 
 // writeSecretFile writes path with 0600 permissions, replacing a stale

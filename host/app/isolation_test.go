@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,8 +12,12 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/plenum-vote/plenum/core/access"
 	"github.com/plenum-vote/plenum/core/audit"
+	"github.com/plenum-vote/plenum/core/identity"
+	"github.com/plenum-vote/plenum/core/identity/mfa"
 	"github.com/plenum-vote/plenum/core/store"
+	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/host/registry"
 	"github.com/plenum-vote/plenum/testkit/plugin"
 	"github.com/plenum-vote/plenum/testkit/testhost"
@@ -38,19 +43,98 @@ var scopedProbes = map[string]scopedProbe{
 		n, err := tx.Select((*audit.Record)(nil)).WhereOr("tenant_id = ?", other).Count(ctx)
 		return int(n), err
 	},
-	"audit_heads": func(ctx context.Context, tx *store.Tx, other string) (int, error) {
-		n, err := tx.Select((*headRow)(nil)).WhereOr("tenant_id = ?", other).Count(ctx)
-		return int(n), err
-	},
-	"tenant_plugins": func(ctx context.Context, tx *store.Tx, other string) (int, error) {
-		n, err := tx.Select((*registry.Binding)(nil)).WhereOr("tenant_id = ?", other).Count(ctx)
-		return int(n), err
-	},
-	"audit_checkpoints": func(ctx context.Context, tx *store.Tx, other string) (int, error) {
-		n, err := tx.Select((*audit.Checkpoint)(nil)).WhereOr("tenant_id = ?", other).Count(ctx)
-		return int(n), err
-	},
+	"audit_heads":            probe[headRow](),
+	"tenant_plugins":         probe[registry.Binding](),
+	"audit_checkpoints":      probe[audit.Checkpoint](),
+	"users":                  probe[UsersProbe](),
+	"user_sessions":          probe[UserSessionsProbe](),
+	"user_devices":           probe[UserDevicesProbe](),
+	"user_tokens":            probe[UserTokensProbe](),
+	"signin_attempts":        probe[SigninAttemptsProbe](),
+	"identity_settings":      probe[IdentitySettingsProbe](),
+	"access_roles":           probe[AccessRolesProbe](),
+	"access_assignments":     probe[AccessAssignmentsProbe](),
+	"access_policy_versions": probe[AccessPolicyVersionsProbe](),
+	"access_policy_head":     probe[AccessPolicyHeadProbe](),
+	"mfa_totp":               probe[MfaTotpProbe](),
+	"mfa_recovery_codes":     probe[MfaRecoveryCodesProbe](),
+	"mfa_codes":              probe[MfaCodesProbe](),
+	"mfa_webauthn":           probe[MfaWebauthnProbe](),
+	"mfa_webauthn_sessions":  probe[MfaWebauthnSessionsProbe](),
 }
+
+// probe counts B's rows of T's table with a condition that would widen
+// an unscoped query ("OR tenant_id = B").
+func probe[T any]() scopedProbe {
+	return func(ctx context.Context, tx *store.Tx, other string) (int, error) {
+		n, err := tx.Select((*T)(nil)).WhereOr("tenant_id = ?", other).Count(ctx)
+		return int(n), err
+	}
+}
+
+// The probe models reach each tenant table by name, as a scoped query would.
+type (
+	UsersProbe struct {
+		bun.BaseModel `bun:"table:users"`
+		store.Owned
+	}
+	UserSessionsProbe struct {
+		bun.BaseModel `bun:"table:user_sessions"`
+		store.Owned
+	}
+	UserDevicesProbe struct {
+		bun.BaseModel `bun:"table:user_devices"`
+		store.Owned
+	}
+	UserTokensProbe struct {
+		bun.BaseModel `bun:"table:user_tokens"`
+		store.Owned
+	}
+	SigninAttemptsProbe struct {
+		bun.BaseModel `bun:"table:signin_attempts"`
+		store.Owned
+	}
+	IdentitySettingsProbe struct {
+		bun.BaseModel `bun:"table:identity_settings"`
+		store.Owned
+	}
+	AccessRolesProbe struct {
+		bun.BaseModel `bun:"table:access_roles"`
+		store.Owned
+	}
+	AccessAssignmentsProbe struct {
+		bun.BaseModel `bun:"table:access_assignments"`
+		store.Owned
+	}
+	AccessPolicyVersionsProbe struct {
+		bun.BaseModel `bun:"table:access_policy_versions"`
+		store.Owned
+	}
+	AccessPolicyHeadProbe struct {
+		bun.BaseModel `bun:"table:access_policy_head"`
+		store.Owned
+	}
+	MfaTotpProbe struct {
+		bun.BaseModel `bun:"table:mfa_totp"`
+		store.Owned
+	}
+	MfaRecoveryCodesProbe struct {
+		bun.BaseModel `bun:"table:mfa_recovery_codes"`
+		store.Owned
+	}
+	MfaCodesProbe struct {
+		bun.BaseModel `bun:"table:mfa_codes"`
+		store.Owned
+	}
+	MfaWebauthnProbe struct {
+		bun.BaseModel `bun:"table:mfa_webauthn"`
+		store.Owned
+	}
+	MfaWebauthnSessionsProbe struct {
+		bun.BaseModel `bun:"table:mfa_webauthn_sessions"`
+		store.Owned
+	}
+)
 
 // platformTables have a tenant_id column but are platform data, reached
 // only through store.System: the keyring's wrapped keys.
@@ -58,17 +142,62 @@ var platformTables = map[string]string{
 	"tenant_keys": "wrapped data keys, read only by core/crypto through System()",
 }
 
-// routeCase asks tenant A's space for something of tenant B. {a} and {b}
-// are the slugs, {bid} B's tenant id.
+// routeCase is a request that tenant A's owner, signed in, makes in A's
+// space while naming something of tenant B. {a} is A's slug; {buser},
+// {bsession} and {btoken} are a user id, a session id and a link token of
+// B. Forms are posted with A's CSRF token.
 type routeCase struct {
 	method, path string
-	// wantBStatus: what B's own request gets (to show the route works).
-	wantOwn int
+	form         url.Values
+	// want is the status the request must get; 0 accepts any answer below
+	// 500 (the point of those cases is only that B stays untouched).
+	want int
+	// fresh runs the request on a separate signed-in client (sign-out).
+	fresh bool
 }
 
+// tenantRoutes has a case for every route under /t/:slug: the test fails
+// when a route is missing, so new routes join this test as they are added.
 var tenantRoutes = map[string]routeCase{
-	"GET /t/:slug/": {method: "GET", path: "/t/{a}/", wantOwn: 200},
+	"GET /t/:slug/":                             {method: "GET", path: "/t/{a}/", want: 200},
+	"GET /t/:slug/signin":                       {method: "GET", path: "/t/{a}/signin", want: 303},
+	"POST /t/:slug/signin":                      {method: "POST", path: "/t/{a}/signin", form: url.Values{"email": {"owner@bravo.example"}, "password": {bPassword}}, want: 403},
+	"POST /t/:slug/signout":                     {method: "POST", path: "/t/{a}/signout", want: 303, fresh: true},
+	"GET /t/:slug/reset":                        {method: "GET", path: "/t/{a}/reset", want: 200},
+	"POST /t/:slug/reset":                       {method: "POST", path: "/t/{a}/reset", form: url.Values{"email": {"member@bravo.example"}}, want: 403},
+	"GET /t/:slug/link/:token":                  {method: "GET", path: "/t/{a}/link/{btoken}", want: 410},
+	"POST /t/:slug/link":                        {method: "POST", path: "/t/{a}/link", form: url.Values{"token": {"{btoken}"}, "password": {bPassword}, "confirm": {bPassword}}, want: 403},
+	"GET /t/:slug/mfa":                          {method: "GET", path: "/t/{a}/mfa", want: 303},
+	"POST /t/:slug/mfa":                         {method: "POST", path: "/t/{a}/mfa", form: url.Values{"method": {"totp"}, "code": {"123456"}}, want: 303},
+	"POST /t/:slug/mfa/email":                   {method: "POST", path: "/t/{a}/mfa/email", want: 303},
+	"GET /t/:slug/account":                      {method: "GET", path: "/t/{a}/account", want: 200},
+	"POST /t/:slug/account/totp":                {method: "POST", path: "/t/{a}/account/totp", want: 200},
+	"POST /t/:slug/account/totp/confirm":        {method: "POST", path: "/t/{a}/account/totp/confirm", form: url.Values{"code": {"000000"}}, want: 422},
+	"POST /t/:slug/account/recovery":            {method: "POST", path: "/t/{a}/account/recovery", want: 200},
+	"POST /t/:slug/account/password":            {method: "POST", path: "/t/{a}/account/password", form: url.Values{"current": {bPassword}, "next": {"another long passphrase for alpha"}}, want: 422},
+	"POST /t/:slug/account/sessions/revoke":     {method: "POST", path: "/t/{a}/account/sessions/revoke", form: url.Values{"session": {"{bsession}"}}, want: 404},
+	"POST /t/:slug/account/sessions/revoke-all": {method: "POST", path: "/t/{a}/account/sessions/revoke-all", want: 303},
+	"GET /t/:slug/admin":                        {method: "GET", path: "/t/{a}/admin", want: 303},
+	"GET /t/:slug/admin/users":                  {method: "GET", path: "/t/{a}/admin/users", want: 200},
+	"POST /t/:slug/admin/users/invite":          {method: "POST", path: "/t/{a}/admin/users/invite", form: url.Values{"email": {"newcomer@alpha.example"}, "role": {"member"}}, want: 303},
+	"POST /t/:slug/admin/users/import":          {method: "POST", path: "/t/{a}/admin/users/import", want: 422},
+	"POST /t/:slug/admin/users/:id":             {method: "POST", path: "/t/{a}/admin/users/{buser}", form: url.Values{"op": {"disable"}}, want: 404},
+	"POST /t/:slug/admin/users/:id/roles":       {method: "POST", path: "/t/{a}/admin/users/{buser}/roles", form: url.Values{"op": {"assign"}, "role": {"owner"}}, want: 404},
+	"GET /t/:slug/admin/roles":                  {method: "GET", path: "/t/{a}/admin/roles", want: 200},
+	"POST /t/:slug/admin/roles":                 {method: "POST", path: "/t/{a}/admin/roles", form: url.Values{"name": {"treasurer"}, "perm": {"results.read"}}, want: 303},
+	"GET /t/:slug/admin/policy":                 {method: "GET", path: "/t/{a}/admin/policy", want: 200},
+	"POST /t/:slug/admin/policy":                {method: "POST", path: "/t/{a}/admin/policy", form: url.Values{"expected": {"0"}, "policy": {`{"rules":[{"role":"board","permissions":["ballots.manage"],"condition":"principal.mfa"}]}`}}},
+	"POST /t/:slug/admin/policy/check":          {method: "POST", path: "/t/{a}/admin/policy/check", form: url.Values{"policy": {`{"rules":[]}`}}, want: 200},
+	"POST /t/:slug/admin/policy/explain":        {method: "POST", path: "/t/{a}/admin/policy/explain", form: url.Values{"role": {"member"}, "permission": {"votes.cast"}, "principal": {"{buser}"}}, want: 200},
+	"POST /t/:slug/admin/policy/rollback":       {method: "POST", path: "/t/{a}/admin/policy/rollback", form: url.Values{"expected": {"5"}, "to": {"1"}}},
+	"GET /t/:slug/admin/security":               {method: "GET", path: "/t/{a}/admin/security", want: 200},
+	"POST /t/:slug/admin/security":              {method: "POST", path: "/t/{a}/admin/security", form: url.Values{"min_password_length": {"14"}}},
 }
+
+const (
+	aPassword = "tangerine kites drift over quiet harbours"
+	bPassword = "velvet comets hum beneath copper skies"
+)
 
 func TestIsolation(t *testing.T) {
 	testhost.StartEach(t, testhost.Options{}, func(t *testing.T, h *testhost.Host) {
@@ -88,6 +217,43 @@ func TestIsolation(t *testing.T) {
 			if _, err := h.App.Registry.Enable(ctx, registry.EnableRequest{TenantID: tn, Hook: "tally", Plugin: "majority", Version: "0.1.0"}); err != nil {
 				t.Fatal(err)
 			}
+		}
+		// Both tenants have users, sessions, factors, roles, policies,
+		// settings, pending invitations and failed sign-ins.
+		h.CreateUser(t, a, "owner@alpha.example", aPassword, "owner")
+		h.CreateUser(t, b, "owner@bravo.example", bPassword, "owner")
+		bMember := h.CreateUser(t, b, "member@bravo.example", bPassword, "member")
+		_, bToken, err := h.App.Users.Invite(ctx, b.ID, "system", "pending@bravo.example", "", identity.RequestMeta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tn := range []*tenancy.Tenant{a, b} {
+			if _, err := h.App.Access.SavePolicy(ctx, tn.ID, "system", 0, access.Policy{Rules: []access.Rule{{Role: "board", Permissions: []access.Permission{access.BallotsManage}, Condition: "principal.mfa"}}}, "first"); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.App.Access.SaveRole(ctx, tn.ID, "system", access.Role{Name: "clerk", Permissions: []access.Permission{access.UsersRead}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.App.Users.SaveSettings(ctx, tn.ID, "system", identity.DefaultSettings(), identity.RequestMeta{}); err != nil {
+				t.Fatal(err)
+			}
+			_, _ = h.App.Users.Authenticate(ctx, tn.ID, "nobody@example.org", "wrong password here", identity.RequestMeta{IP: "192.0.2.1"})
+		}
+		if _, err := h.App.MFA.GenerateRecoveryCodes(ctx, b.ID, bMember.ID, "system"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.App.MFA.IssueCode(ctx, b.ID, bMember.ID, mfa.Email, "signin"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.App.MFA.BeginTOTP(ctx, b.ID, bMember.ID, "member@bravo.example"); err != nil {
+			t.Fatal(err)
+		}
+		aCSRF := h.SignIn(t, h.Client, a.Slug, "owner@alpha.example", aPassword)
+		bClient := h.NewClient()
+		h.SignIn(t, bClient, b.Slug, "owner@bravo.example", bPassword)
+		bSessions, err := h.App.Users.Sessions(ctx, b.ID, mustOwner(t, h, b))
+		if err != nil || len(bSessions) != 1 {
+			t.Fatalf("B's sessions: %v %v", bSessions, err)
 		}
 		if _, err := h.App.Audit.Checkpoint(ctx); err != nil {
 			t.Fatal(err)
@@ -120,8 +286,9 @@ func TestIsolation(t *testing.T) {
 			}
 		}
 
-		// Every tenant route has a case; asked in A's space, nothing of B's
-		// comes back.
+		// Every tenant route has a case; asked in A's space by A's owner,
+		// nothing of B's comes back and nothing of B's changes.
+		repl := strings.NewReplacer("{a}", a.Slug, "{buser}", bMember.ID, "{bsession}", bSessions[0].ID, "{btoken}", bToken)
 		for _, r := range h.App.Server.App().GetRoutes(true) {
 			if !strings.HasPrefix(r.Path, "/t/:slug") || r.Method == "HEAD" || r.Method == "USE" {
 				continue
@@ -132,22 +299,99 @@ func TestIsolation(t *testing.T) {
 				t.Errorf("route %s has no isolation case: add one to tenantRoutes", key)
 				continue
 			}
-			path := strings.NewReplacer("{a}", a.Slug, "{b}", b.Slug, "{bid}", b.ID).Replace(rc.path)
-			req, _ := http.NewRequest(rc.method, h.URL+path, nil)
-			resp, err := h.Client.Do(req)
+			client, csrf := h.Client, aCSRF
+			if rc.fresh {
+				client = h.NewClient()
+				csrf = h.SignIn(t, client, a.Slug, "owner@alpha.example", aPassword)
+			}
+			var req *http.Request
+			if rc.method == "POST" {
+				form := url.Values{"csrf": {csrf}}
+				for k, vs := range rc.form {
+					for _, v := range vs {
+						form.Add(k, repl.Replace(v))
+					}
+				}
+				req, _ = http.NewRequest("POST", h.URL+repl.Replace(rc.path), strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			} else {
+				req, _ = http.NewRequest(rc.method, h.URL+repl.Replace(rc.path), nil)
+			}
+			resp, err := client.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			body := readAll(t, resp)
-			if strings.Contains(body, b.Name) || strings.Contains(body, b.ID) {
-				t.Errorf("%s in A's space shows B's data", key)
+			if rc.want != 0 && resp.StatusCode != rc.want {
+				t.Errorf("%s: status %d, want %d: %.200s", key, resp.StatusCode, rc.want, body)
 			}
-			own := strings.NewReplacer("{a}", b.Slug).Replace(rc.path)
-			if resp, _ := h.Get(t, own); resp.StatusCode != rc.wantOwn {
-				t.Errorf("%s for its own tenant: %d, want %d", key, resp.StatusCode, rc.wantOwn)
+			if resp.StatusCode >= 500 {
+				t.Errorf("%s: status %d", key, resp.StatusCode)
+			}
+			for _, leak := range []string{b.Name, b.ID, "owner@bravo.example", "member@bravo.example", "pending@bravo.example"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("%s in A's space shows B's data (%q)", key, leak)
+				}
 			}
 		}
+
+		// A's session token means nothing in B's space, even when sent
+		// there by hand.
+		var aToken string
+		for _, ck := range h.Client.Jar.Cookies(mustURL(t, h.URL+"/t/"+a.Slug+"/")) {
+			if ck.Name == "plenum_s" {
+				aToken = ck.Value
+			}
+		}
+		req, _ := http.NewRequest("GET", h.URL+"/t/"+b.Slug+"/account", nil)
+		req.Header.Set("Cookie", "plenum_s="+aToken)
+		resp, err := h.NewClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/t/"+b.Slug+"/signin" {
+			t.Errorf("A's session in B's space: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+
+		// B is as it was.
+		if u, err := h.App.Users.Get(ctx, b.ID, bMember.ID); err != nil || u.Status != identity.Active {
+			t.Errorf("B's member after A's requests: %+v %v", u, err)
+		}
+		if roles, err := h.App.Access.RolesOf(ctx, b.ID, bMember.ID); err != nil || len(roles) != 1 || roles[0] != "member" {
+			t.Errorf("B's member's roles: %v %v", roles, err)
+		}
+		if v, err := h.App.Access.CurrentPolicy(ctx, b.ID); err != nil || v.Version != 1 {
+			t.Errorf("B's policy: %d %v", v.Version, err)
+		}
+		if set, err := h.App.Users.Settings(ctx, b.ID); err != nil || set.MinPasswordLength != 12 {
+			t.Errorf("B's settings: %+v %v", set, err)
+		}
+		if list, err := h.App.Users.Sessions(ctx, b.ID, mustOwner(t, h, b)); err != nil || len(list) != 1 {
+			t.Errorf("B's sessions: %v %v", list, err)
+		}
+		if _, err := h.App.Users.Link(ctx, b.ID, bToken); err != nil {
+			t.Errorf("B's invitation: %v", err)
+		}
 	})
+}
+
+func mustOwner(t *testing.T, h *testhost.Host, tn *tenancy.Tenant) string {
+	t.Helper()
+	ids, err := h.App.Access.Holders(context.Background(), tn.ID, "owner")
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("owner of %s: %v %v", tn.Slug, ids, err)
+	}
+	return ids[0]
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // tenantTables lists the tables that have a tenant_id column.

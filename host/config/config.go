@@ -60,6 +60,16 @@ type Config struct {
 	// PluginTrustedKeys are the base64 ed25519 public keys whose plugin
 	// signatures the operator accepts.
 	PluginTrustedKeys []string `yaml:"plugin_trusted_keys"`
+	// Mail configures outgoing e-mail (invitations, reset links, notices).
+	Mail Mail `yaml:"mail"`
+	// Redis, when set, holds sign-in attempt counters shared by several
+	// hosts; without it they are kept in the database.
+	Redis Redis `yaml:"redis"`
+	// BreachCheckURL, when set, checks new passwords against a
+	// Have-I-Been-Pwned-compatible range API (e.g.
+	// https://api.pwnedpasswords.com). Off by default: the check sends
+	// five hex digits of each new password's SHA-1 to that service.
+	BreachCheckURL string `yaml:"breach_check_url"`
 	// Log configures the structured log.
 	Log Log `yaml:"log"`
 	// ShutdownTimeout bounds the graceful shutdown.
@@ -75,6 +85,36 @@ type Database struct {
 	// Role is assumed on PostgreSQL so row-level security applies even
 	// when connecting as the tables' owner; see core/store.
 	Role string `yaml:"role"`
+}
+
+// Mail configures outgoing e-mail. Without an SMTP host, messages are
+// written as .eml files into {DataDir}/mail, which is the embedded
+// default for trying Plenum out.
+type Mail struct {
+	// From is the sender address (default plenum@localhost).
+	From string `yaml:"from"`
+	// SMTPHost and SMTPPort reach the relay (port default 587).
+	SMTPHost string `yaml:"smtp_host"`
+	SMTPPort int    `yaml:"smtp_port"`
+	// Username and Password authenticate to the relay (PLAIN, only over
+	// TLS). The password comes from PLENUM_SMTP_PASSWORD only.
+	Username string `yaml:"username"`
+	Password string `yaml:"-"`
+	// TLS is starttls (default), tls (implicit) or none (loopback only).
+	TLS string `yaml:"tls"`
+	// Dir is where the file mailer writes; default {DataDir}/mail.
+	Dir string `yaml:"dir"`
+}
+
+// Redis reaches a Redis server.
+type Redis struct {
+	// Addr is host:port; empty turns Redis off.
+	Addr string `yaml:"addr"`
+	// Username and DB select the account and database; the password
+	// comes from PLENUM_REDIS_PASSWORD only.
+	Username string `yaml:"username"`
+	Password string `yaml:"-"`
+	DB       int    `yaml:"db"`
 }
 
 // Log configures logging.
@@ -177,6 +217,21 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	setIf(&c.AuditKeyFile, getenv("PLENUM_AUDIT_KEY_FILE"))
 	setIf(&c.Log.Level, getenv("PLENUM_LOG_LEVEL"))
 	setIf(&c.Log.Format, getenv("PLENUM_LOG_FORMAT"))
+	setIf(&c.Mail.From, getenv("PLENUM_MAIL_FROM"))
+	setIf(&c.Mail.SMTPHost, getenv("PLENUM_SMTP_HOST"))
+	setIf(&c.Mail.Username, getenv("PLENUM_SMTP_USERNAME"))
+	setIf(&c.Mail.Password, getenv("PLENUM_SMTP_PASSWORD"))
+	setIf(&c.Mail.TLS, getenv("PLENUM_SMTP_TLS"))
+	if v := getenv("PLENUM_SMTP_PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil || p <= 0 || p > 65535 {
+			return fmt.Errorf("PLENUM_SMTP_PORT=%q: want a port number", v)
+		}
+		c.Mail.SMTPPort = p
+	}
+	setIf(&c.Redis.Addr, getenv("PLENUM_REDIS_ADDR"))
+	setIf(&c.Redis.Password, getenv("PLENUM_REDIS_PASSWORD"))
+	setIf(&c.BreachCheckURL, getenv("PLENUM_BREACH_CHECK_URL"))
 	if v := getenv("PLENUM_TRUSTED_PROXIES"); v != "" {
 		c.TrustedProxies = splitList(v)
 	}
@@ -224,6 +279,18 @@ func (c *Config) fillDerived() {
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
 	}
+	if c.Mail.From == "" {
+		c.Mail.From = "plenum@localhost"
+	}
+	if c.Mail.SMTPPort == 0 {
+		c.Mail.SMTPPort = 587
+	}
+	if c.Mail.TLS == "" {
+		c.Mail.TLS = "starttls"
+	}
+	if c.Mail.Dir == "" {
+		c.Mail.Dir = filepath.Join(c.DataDir, "mail")
+	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 }
 
@@ -254,6 +321,14 @@ func (c Config) Validate() error {
 	for _, k := range c.PluginTrustedKeys {
 		if _, err := ParsePublicKey(k); err != nil {
 			return err
+		}
+	}
+	if c.Mail.TLS != "" && c.Mail.TLS != "starttls" && c.Mail.TLS != "tls" && c.Mail.TLS != "none" {
+		return fmt.Errorf("mail.tls %q must be starttls, tls or none", c.Mail.TLS)
+	}
+	if c.BreachCheckURL != "" {
+		if u, err := url.Parse(c.BreachCheckURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("breach_check_url %q must be an http(s) URL", c.BreachCheckURL)
 		}
 	}
 	if c.CheckpointInterval < time.Second {

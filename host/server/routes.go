@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/plenum-vote/plenum/core/identity"
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/host/web"
 )
@@ -141,11 +142,33 @@ func (s *Server) static(c *fiber.Ctx) error {
 // bindTenant: everything under /t/{slug}/, behind tenant resolution.
 func (s *Server) bindTenant(app *fiber.App) {
 	g := app.Group("/t/:slug", s.withTenant)
-	g.Get("/", s.tenantLanding)
+	if s.deps.Users == nil {
+		g.Get("/", s.tenantLanding)
+		return
+	}
+	s.tenantRoute(g, fiber.MethodGet, "/", public(), s.tenantHome)
+	s.bindMember(g)
+	s.bindAdmin(g)
 }
 
 func (s *Server) tenantLanding(c *fiber.Ctx) error {
-	return s.render(c, fiber.StatusOK, web.PageTenant, web.TenantData{Name: tenantOf(c).Name})
+	return s.render(c, fiber.StatusOK, web.PageTenant, web.TenantData{Frame: web.Frame{Tenant: tenantOf(c).Name, Slug: tenantOf(c).Slug}, Name: tenantOf(c).Name})
+}
+
+// tenantHome is the landing page, showing the signed-in user when there
+// is one.
+func (s *Server) tenantHome(c *fiber.Ctx) error {
+	t := tenantOf(c)
+	if sess, err := s.deps.Users.Session(c.UserContext(), t.ID, c.Cookies(userCookie)); err == nil && sess.Stage == identity.StageFull {
+		c.Locals(localUserSess, sess)
+		if u, err := s.deps.Users.Get(c.UserContext(), t.ID, sess.UserID); err == nil {
+			c.Locals(localUser, u)
+			if p, err := s.principal(c.UserContext(), t, sess); err == nil {
+				c.Locals(localPrincipal, p)
+			}
+		}
+	}
+	return s.render(c, fiber.StatusOK, web.PageTenant, web.TenantData{Frame: s.frame(c), Name: t.Name})
 }
 
 // hostTenant returns the tenant owning the request's host name, or nil.

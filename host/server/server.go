@@ -28,7 +28,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/plenum-vote/plenum/core/access"
 	"github.com/plenum-vote/plenum/core/identity"
+	"github.com/plenum-vote/plenum/core/identity/mfa"
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/host/web"
@@ -100,6 +102,14 @@ type Deps struct {
 	Operators OperatorAuth
 	// Plugins serves the operator's plugin API; nil leaves it out.
 	Plugins PluginRegistry
+	// Users, MFA, Access, AccessEngine and Notifier serve tenant users:
+	// sign-in, accounts and the admin pages. When Users is nil, tenants
+	// show their landing page only.
+	Users        *identity.Users
+	MFA          *mfa.Service
+	Access       *access.Service
+	AccessEngine *access.Engine
+	Notifier     identity.Notifier
 }
 
 // Server is the HTTP server.
@@ -112,6 +122,8 @@ type Server struct {
 	metrics *metrics
 	proxies []netip.Prefix
 	secure  bool // cookies Secure, HSTS
+	// guards holds what each tenant route declared ("METHOD /t/:slug/…").
+	guards map[string]guard
 }
 
 // New checks opts and deps and builds the server and its routes.
@@ -143,7 +155,7 @@ func New(opts Options, deps Deps) (*Server, error) {
 	if deps.Tenants == nil || deps.DB == nil {
 		return nil, errors.New("server: Deps.Tenants and Deps.DB are required")
 	}
-	s := &Server{opts: opts, deps: deps}
+	s := &Server{opts: opts, deps: deps, guards: map[string]guard{}}
 	if opts.BaseURL != "" {
 		u, err := url.Parse(opts.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -32,9 +32,22 @@ const (
 	PageSignIn  = "signin"  // data: SignInData
 	PageConsole = "console" // data: ConsoleData
 	PageError   = "error"   // data: ErrorData
+
+	PageMemberSignIn  = "member_signin"  // data: MemberSignInData
+	PageMFA           = "mfa"            // data: MFAData
+	PageLink          = "link"           // data: LinkData
+	PageReset         = "reset"          // data: ResetData
+	PageAccount       = "account"        // data: AccountData
+	PageNotice        = "notice"         // data: Frame
+	PageAdminUsers    = "admin_users"    // data: AdminUsersData
+	PageAdminRoles    = "admin_roles"    // data: AdminRolesData
+	PageAdminPolicy   = "admin_policy"   // data: AdminPolicyData
+	PageAdminSecurity = "admin_security" // data: AdminSecurityData
 )
 
-var pageNames = []string{PageIndex, PageTenant, PageSignIn, PageConsole, PageError}
+var pageNames = []string{PageIndex, PageTenant, PageSignIn, PageConsole, PageError,
+	PageMemberSignIn, PageMFA, PageLink, PageReset, PageAccount, PageNotice,
+	PageAdminUsers, PageAdminRoles, PageAdminPolicy, PageAdminSecurity}
 
 // Pages are the parsed page templates, each combined with the layout. They
 // are safe for concurrent use.
@@ -48,7 +61,7 @@ func Load() (*Pages, error) {
 	funcs := template.FuncMap{"asset": AssetURL}
 	p := &Pages{byName: make(map[string]*template.Template, len(pageNames))}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}

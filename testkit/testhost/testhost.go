@@ -9,11 +9,15 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/plenum-vote/plenum/core/identity"
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/host/app"
@@ -28,6 +32,10 @@ type Options struct {
 	// Demo creates the demo tenant on start, as `plenum serve` does by
 	// default.
 	Demo bool
+	// SMTP, when set (host:port), sends the host's e-mail there, in plain
+	// text over loopback — testkit/mailtest's server. Otherwise mail is
+	// written as files into the data directory.
+	SMTP string
 }
 
 // Host is a running host.
@@ -63,6 +71,14 @@ func Start(t testing.TB, opts Options) *Host {
 	}
 	cfg.Listen = ln.Addr().String()
 	cfg.BaseURL = "http://" + cfg.Listen
+	if opts.SMTP != "" {
+		host, port, err := net.SplitHostPort(opts.SMTP)
+		if err != nil {
+			t.Fatalf("smtp address: %v", err)
+		}
+		cfg.Mail.SMTPHost, cfg.Mail.TLS = host, "none"
+		cfg.Mail.SMTPPort, _ = strconv.Atoi(port)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -119,6 +135,77 @@ func StartEach(t *testing.T, opts Options, fn func(t *testing.T, h *Host)) {
 			fn(t, Start(t, o))
 		})
 	}
+}
+
+// NewClient returns another cookie-keeping client that does not follow
+// redirects: a second browser.
+func (h *Host) NewClient() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// CreateUser adds an active user with password pw to the tenant, holding
+// roles, straight through the host's services.
+func (h *Host) CreateUser(t testing.TB, tn *tenancy.Tenant, email, pw string, roles ...string) *identity.User {
+	t.Helper()
+	ctx := context.Background()
+	u, tok, err := h.App.Users.Invite(ctx, tn.ID, "system", email, "", identity.RequestMeta{})
+	if err != nil {
+		t.Fatalf("invite %s: %v", email, err)
+	}
+	if _, err := h.App.Users.SetPasswordWithLink(ctx, tn.ID, tok, pw, false, identity.RequestMeta{}); err != nil {
+		t.Fatalf("password of %s: %v", email, err)
+	}
+	for _, r := range roles {
+		if err := h.App.Access.Assign(ctx, tn.ID, "system", u.ID, r); err != nil {
+			t.Fatalf("assign %s to %s: %v", r, email, err)
+		}
+	}
+	return u
+}
+
+// SignIn signs c in to the tenant with e-mail and password through the
+// sign-in form, and returns the session's CSRF token (read from the
+// account page). It fails t unless sign-in completes without a second
+// factor.
+func (h *Host) SignIn(t testing.TB, c *http.Client, slug, email, pw string) string {
+	t.Helper()
+	base := h.URL + "/t/" + slug
+	resp, err := c.Get(base + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := CSRF(t, string(body))
+	resp, err = c.PostForm(base+"/signin", url.Values{"csrf": {csrf}, "email": {email}, "password": {pw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/t/"+slug+"/" {
+		t.Fatalf("sign-in of %s: %d to %q", email, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, err = c.Get(base + "/account")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return CSRF(t, string(body))
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([A-Za-z0-9_-]+)"`)
+
+// CSRF returns the first CSRF token in a page.
+func CSRF(t testing.TB, page string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token in page: %.300s", page)
+	}
+	return m[1]
 }
 
 // CreateTenant creates a tenant through the host's tenancy service.

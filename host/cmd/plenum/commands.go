@@ -69,7 +69,14 @@ func printWelcome(env *cmdEnv, a *app.App, first *app.FirstStart) {
 		fmt.Fprintf(w, "    password         the one you keep for it\n")
 	}
 	if first.DemoTenant != nil {
-		fmt.Fprintf(w, "  Demo association   %s/t/%s/\n", base, first.DemoTenant.Slug)
+		fmt.Fprintf(w, "  Demo association   %s/t/%s/signin\n", base, first.DemoTenant.Slug)
+		fmt.Fprintf(w, "    e-mail           %s (the owner)\n", first.DemoOwnerEmail)
+		if first.DemoOwnerPasswordFile != "" {
+			fmt.Fprintf(w, "    password         in %s\n", first.DemoOwnerPasswordFile)
+		}
+	}
+	if first.MailDir != "" {
+		fmt.Fprintf(w, "  Outgoing e-mail    written to %s (no SMTP relay configured)\n", first.MailDir)
 	}
 	fmt.Fprintf(w, "\nPress Ctrl-C to stop.\n")
 }

@@ -1,0 +1,64 @@
+package app_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/plenum-vote/plenum/testkit/testhost"
+)
+
+// TestEveryTenantRouteDeclaresAccess fails when a route under /t/:slug
+// was registered without declaring who may call it, and when an admin
+// route is reachable without a permission. Default deny: a member, whose
+// role grants none of the admin permissions, is refused every admin
+// route.
+func TestEveryTenantRouteDeclaresAccess(t *testing.T) {
+	testhost.StartEach(t, testhost.Options{}, func(t *testing.T, h *testhost.Host) {
+		declared := h.App.Server.RouteAccess()
+		var admin []string
+		for _, r := range h.App.Server.App().GetRoutes(true) {
+			if !strings.HasPrefix(r.Path, "/t/:slug") || r.Method == "HEAD" || r.Method == "USE" {
+				continue
+			}
+			key := r.Method + " " + r.Path
+			lvl, ok := declared[key]
+			if !ok {
+				t.Errorf("route %s declares no access: register it with tenantRoute", key)
+				continue
+			}
+			if strings.HasPrefix(r.Path, "/t/:slug/admin") {
+				if !strings.HasPrefix(lvl, "permission:") {
+					t.Errorf("admin route %s is %s, want a permission", key, lvl)
+				}
+				admin = append(admin, key)
+			}
+		}
+		if len(admin) == 0 {
+			t.Fatal("no admin routes found")
+		}
+		tn := h.CreateTenant(t, "gamma", "Gamma Co-op")
+		h.CreateUser(t, tn, "member@gamma.example", "marmalade lighthouses whisper at noon", "member")
+		csrf := h.SignIn(t, h.Client, tn.Slug, "member@gamma.example", "marmalade lighthouses whisper at noon")
+		for _, key := range admin {
+			method, path, _ := strings.Cut(key, " ")
+			path = strings.ReplaceAll(strings.ReplaceAll(path, ":slug", tn.Slug), ":id", "0194b5e2-0000-7000-8000-000000000000")
+			var req *http.Request
+			if method == "POST" {
+				req, _ = http.NewRequest(method, h.URL+path, strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			} else {
+				req, _ = http.NewRequest(method, h.URL+path, nil)
+			}
+			resp, err := h.Client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("member: %s answered %d, want 403", key, resp.StatusCode)
+			}
+		}
+	})
+}
