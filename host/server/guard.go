@@ -46,6 +46,9 @@ const (
 	levelSignedIn
 	// levelPermission routes need a permission of core/access.
 	levelPermission
+	// levelAnyStage routes serve every session, whatever step it owes
+	// (sign-out).
+	levelAnyStage
 )
 
 // guard is what a tenant route declares: who may call it.
@@ -60,6 +63,7 @@ func public() guard    { return guard{level: levelPublic} }
 func pending() guard   { return guard{level: levelPending} }
 func enrolling() guard { return guard{level: levelEnrol} }
 func signedIn() guard  { return guard{level: levelSignedIn} }
+func anyStage() guard  { return guard{level: levelAnyStage} }
 func need(p access.Permission, kind string) guard {
 	return guard{level: levelPermission, perm: p, kind: kind}
 }
@@ -161,6 +165,7 @@ func (s *Server) withUser(gd guard) fiber.Handler {
 		}
 		c.Locals(localUserSess, sess)
 		switch {
+		case gd.level == levelAnyStage:
 		case sess.Stage == identity.StageMFA && gd.level != levelPending:
 			return s.owe(c, "/t/"+t.Slug+"/mfa")
 		case sess.Stage == identity.StageEnrol && gd.level != levelEnrol:
@@ -303,6 +308,8 @@ func (s *Server) RouteAccess() map[string]string {
 			out[k] = "signed-in"
 		case levelPermission:
 			out[k] = "permission:" + string(g.perm)
+		case levelAnyStage:
+			out[k] = "any-stage"
 		}
 	}
 	return out

@@ -28,7 +28,7 @@ const (
 func (s *Server) bindMember(g fiber.Router) {
 	s.tenantRoute(g, fiber.MethodGet, "/signin", public(), s.memberSigninForm)
 	s.tenantRoute(g, fiber.MethodPost, "/signin", public(), s.memberSignin)
-	s.tenantRoute(g, fiber.MethodPost, "/signout", pending(), s.memberSignout)
+	s.tenantRoute(g, fiber.MethodPost, "/signout", anyStage(), s.memberSignout)
 	s.tenantRoute(g, fiber.MethodGet, "/reset", public(), s.resetForm)
 	s.tenantRoute(g, fiber.MethodPost, "/reset", public(), s.reset)
 	s.tenantRoute(g, fiber.MethodGet, "/link/:token", public(), s.linkForm)
