@@ -48,10 +48,15 @@ func ParseInvitees(r io.Reader) ([]Invitee, []string, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
 			return nil, nil, fmt.Errorf("%w: the file is not valid CSV (line %d)", ErrInvalid, line)
 		}
+		line, _ := cr.FieldPos(0)
 		if lr.N <= 0 {
 			return nil, nil, fmt.Errorf("%w: the file is larger than %d bytes", ErrInvalid, MaxImportBytes)
 		}

@@ -102,7 +102,7 @@ func newUserFixture(t *testing.T, db *store.DB) *userFixture {
 	return f
 }
 
-func (f *userFixture) tenant(t *testing.T, slug string) string {
+func (f *userFixture) tenant(t testing.TB, slug string) string {
 	t.Helper()
 	now := f.clk.now()
 	tn := &tenancy.Tenant{ID: fmt.Sprintf("%s0000000-0000-7000-8000-000000000000", map[string]string{"a": "a", "b": "b"}[slug]), Slug: "t-" + slug, Name: "Tenant " + slug,

@@ -2,6 +2,8 @@ package redisstate_test
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -91,5 +93,35 @@ func TestFailLocksAtThreshold(t *testing.T) {
 	}
 	if err := l.Succeed(ctx, tenant, "account:k", true); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkReserve measures the lockout check over Redis: one script call
+// per attempt.
+func BenchmarkReserve(b *testing.B) {
+	rdb, prefix := testkit.Redis(b)
+	l := redisstate.NewLimiter(rdb, prefix, nil)
+	lo := identity.DefaultSettings().Lockout
+	lo.AccountThreshold = 100
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, 4096)
+	i := 0
+	for b.Loop() {
+		key := "account:" + strconv.Itoa(i%512)
+		i++
+		t0 := time.Now()
+		if _, err := l.Reserve(ctx, tenant, key, "", lo); err != nil {
+			b.Fatal(err)
+		}
+		if len(lat) < cap(lat) {
+			lat = append(lat, time.Since(t0))
+		}
+		if err := l.Succeed(ctx, tenant, key, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	}
 }
