@@ -15,7 +15,7 @@ import (
 // role grants none of the admin permissions, is refused every admin
 // route.
 func TestEveryTenantRouteDeclaresAccess(t *testing.T) {
-	testhost.StartEach(t, testhost.Options{}, func(t *testing.T, h *testhost.Host) {
+	testhost.StartEach(t, testhost.Options{Localhost: true}, func(t *testing.T, h *testhost.Host) {
 		declared := h.App.Server.RouteAccess()
 		var admin []string
 		for _, r := range h.App.Server.App().GetRoutes(true) {
@@ -61,4 +61,44 @@ func TestEveryTenantRouteDeclaresAccess(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReauth: confirming the password sends the user back to a page of
+// the same tenant only; a wrong password is refused.
+func TestReauth(t *testing.T) {
+	h := testhost.Start(t, testhost.Options{})
+	tn := h.CreateTenant(t, "epsilon", "Epsilon Club")
+	const pw = "juniper kettles on the veranda"
+	h.CreateUser(t, tn, "sec@epsilon.example", pw, "owner")
+	csrf := h.SignIn(t, h.Client, tn.Slug, "sec@epsilon.example", pw)
+	for _, tc := range []struct {
+		pw, back, want string
+		status         int
+	}{
+		{pw, "/t/epsilon/admin/security", "/t/epsilon/admin/security", http.StatusSeeOther},
+		{pw, "https://evil.example/", "/t/epsilon/", http.StatusSeeOther},
+		{pw, "/t/other/admin/users", "/t/epsilon/", http.StatusSeeOther},
+		{pw, "/t/epsilon//evil.example", "/t/epsilon/", http.StatusSeeOther},
+		{"wrong password entirely", "/t/epsilon/admin/security", "", http.StatusUnauthorized},
+	} {
+		form := url.Values{"csrf": {csrf}, "password": {tc.pw}, "return": {tc.back}}
+		req, _ := http.NewRequest("POST", h.URL+"/t/epsilon/reauth", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := h.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || resp.Header.Get("Location") != tc.want {
+			t.Errorf("return %q: %d to %q, want %d to %q", tc.back, resp.StatusCode, resp.Header.Get("Location"), tc.status, tc.want)
+		}
+		// The session got a new token: read the new CSRF token.
+		if resp.StatusCode == http.StatusSeeOther {
+			r, err := h.Client.Get(h.URL + "/t/epsilon/account")
+			if err != nil {
+				t.Fatal(err)
+			}
+			csrf = testhost.CSRF(t, readAll(t, r))
+		}
+	}
 }

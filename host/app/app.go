@@ -23,6 +23,7 @@ import (
 	"github.com/plenum-vote/plenum/core/crypto"
 	"github.com/plenum-vote/plenum/core/identity"
 	"github.com/plenum-vote/plenum/core/identity/mfa"
+	"github.com/plenum-vote/plenum/core/identity/sso"
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/host/config"
@@ -47,6 +48,11 @@ type App struct {
 	MFA          *mfa.Service
 	Access       *access.Service
 	AccessEngine *access.Engine
+	// SSO keeps tenants' single sign-on providers and runs sign-ins.
+	SSO *sso.Service
+	// Passkeys registers and checks WebAuthn credentials (nil when the
+	// base URL's host is an IP address).
+	Passkeys *mfa.Passkeys
 	// Mail sends e-mail: SMTP when configured, else .eml files.
 	Mail notify.Sender
 	// Notifier turns identity notices into e-mail.
@@ -158,6 +164,8 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opti
 		Access:       a.Access,
 		AccessEngine: a.AccessEngine,
 		Notifier:     a.Notifier,
+		SSO:          a.SSO,
+		Passkeys:     a.Passkeys,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build server: %w", err)

@@ -135,4 +135,3 @@ func countUsers(t *testing.T, h *testhost.Host, tenantID string) int {
 	}
 	return len(us)
 }
-

@@ -3,16 +3,20 @@ package app
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/plenum-vote/plenum/core/access"
 	"github.com/plenum-vote/plenum/core/identity"
 	"github.com/plenum-vote/plenum/core/identity/mfa"
 	"github.com/plenum-vote/plenum/core/identity/password"
+	"github.com/plenum-vote/plenum/core/identity/sso"
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/host/mail"
 	"github.com/plenum-vote/plenum/host/notify"
@@ -65,6 +69,16 @@ func (a *App) openIdentity(ctx context.Context) error {
 		return fmt.Errorf("access engine: %w", err)
 	}
 	a.Access = access.NewService(a.DB, a.AccessEngine, a.Audit, nil)
+	a.SSO = sso.NewService(a.DB, a.Keys, identityRecorder{log: a.Audit}, sso.Options{})
+	// Passkeys are bound to a host name (the relying party id), which an
+	// IP address cannot be: a host reached as http://127.0.0.1:8080 offers
+	// TOTP, recovery and e-mail codes but no passkeys.
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Hostname() != "" && net.ParseIP(u.Hostname()) == nil {
+		a.Passkeys, err = mfa.NewPasskeys(a.MFA, webauthn.Config{RPID: u.Hostname(), RPDisplayName: "Plenum", RPOrigins: []string{u.Scheme + "://" + u.Host}})
+		if err != nil {
+			return fmt.Errorf("passkeys: %w", err)
+		}
+	}
 	return nil
 }
 

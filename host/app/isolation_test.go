@@ -16,9 +16,11 @@ import (
 	"github.com/plenum-vote/plenum/core/audit"
 	"github.com/plenum-vote/plenum/core/identity"
 	"github.com/plenum-vote/plenum/core/identity/mfa"
+	"github.com/plenum-vote/plenum/core/identity/sso"
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/host/registry"
+	"github.com/plenum-vote/plenum/testkit/oidctest"
 	"github.com/plenum-vote/plenum/testkit/plugin"
 	"github.com/plenum-vote/plenum/testkit/testhost"
 )
@@ -61,6 +63,8 @@ var scopedProbes = map[string]scopedProbe{
 	"mfa_codes":              probe[MfaCodesProbe](),
 	"mfa_webauthn":           probe[MfaWebauthnProbe](),
 	"mfa_webauthn_sessions":  probe[MfaWebauthnSessionsProbe](),
+	"sso_providers":          probe[SsoProvidersProbe](),
+	"sso_states":             probe[SsoStatesProbe](),
 }
 
 // probe counts B's rows of T's table with a condition that would widen
@@ -134,6 +138,14 @@ type (
 		bun.BaseModel `bun:"table:mfa_webauthn_sessions"`
 		store.Owned
 	}
+	SsoProvidersProbe struct {
+		bun.BaseModel `bun:"table:sso_providers"`
+		store.Owned
+	}
+	SsoStatesProbe struct {
+		bun.BaseModel `bun:"table:sso_states"`
+		store.Owned
+	}
 )
 
 // platformTables have a tenant_id column but are platform data, reached
@@ -173,6 +185,13 @@ var tenantRoutes = map[string]routeCase{
 	"GET /t/:slug/account":                      {method: "GET", path: "/t/{a}/account", want: 200},
 	"POST /t/:slug/account/totp":                {method: "POST", path: "/t/{a}/account/totp", want: 200},
 	"POST /t/:slug/account/totp/confirm":        {method: "POST", path: "/t/{a}/account/totp/confirm", form: url.Values{"code": {"000000"}}, want: 422},
+	"POST /t/:slug/account/passkeys/begin":      {method: "POST", path: "/t/{a}/account/passkeys/begin", want: 200},
+	"POST /t/:slug/account/passkeys/finish":     {method: "POST", path: "/t/{a}/account/passkeys/finish", form: url.Values{"user": {"{buser}"}}, want: 422},
+	"POST /t/:slug/account/passkeys/remove":     {method: "POST", path: "/t/{a}/account/passkeys/remove", form: url.Values{"credential": {"AAAA"}}, want: 404},
+	"POST /t/:slug/mfa/passkey/begin":           {method: "POST", path: "/t/{a}/mfa/passkey/begin", want: 303},
+	"POST /t/:slug/mfa/passkey/finish":          {method: "POST", path: "/t/{a}/mfa/passkey/finish", want: 303},
+	"GET /t/:slug/reauth":                       {method: "GET", path: "/t/{a}/reauth?return=/t/bravo/admin/users", want: 200},
+	"POST /t/:slug/reauth":                      {method: "POST", path: "/t/{a}/reauth", form: url.Values{"password": {bPassword}, "return": {"/t/bravo/admin/users"}}, want: 401},
 	"POST /t/:slug/account/recovery":            {method: "POST", path: "/t/{a}/account/recovery", want: 200},
 	"POST /t/:slug/account/password":            {method: "POST", path: "/t/{a}/account/password", form: url.Values{"current": {bPassword}, "next": {"another long passphrase for alpha"}}, want: 422},
 	"POST /t/:slug/account/sessions/revoke":     {method: "POST", path: "/t/{a}/account/sessions/revoke", form: url.Values{"session": {"{bsession}"}}, want: 404},
@@ -192,6 +211,12 @@ var tenantRoutes = map[string]routeCase{
 	"POST /t/:slug/admin/policy/rollback":       {method: "POST", path: "/t/{a}/admin/policy/rollback", form: url.Values{"expected": {"5"}, "to": {"1"}}},
 	"GET /t/:slug/admin/security":               {method: "GET", path: "/t/{a}/admin/security", want: 200},
 	"POST /t/:slug/admin/security":              {method: "POST", path: "/t/{a}/admin/security", form: url.Values{"min_password_length": {"14"}}},
+	"GET /t/:slug/sso/:provider":                {method: "GET", path: "/t/{a}/sso/bravo-idp", want: 404},
+	"GET /t/:slug/sso/:provider/callback":       {method: "GET", path: "/t/{a}/sso/bravo-idp/callback?state=forged&code=forged", want: 400},
+	"POST /t/:slug/sso/:provider/saml/acs":      {method: "POST", path: "/t/{a}/sso/bravo-idp/saml/acs", form: url.Values{"RelayState": {"forged"}, "SAMLResponse": {"Zm9yZ2Vk"}}, want: 400},
+	"GET /t/:slug/sso/:provider/saml/metadata":  {method: "GET", path: "/t/{a}/sso/bravo-idp/saml/metadata", want: 404},
+	"GET /t/:slug/admin/sso":                    {method: "GET", path: "/t/{a}/admin/sso", want: 200},
+	"POST /t/:slug/admin/sso":                   {method: "POST", path: "/t/{a}/admin/sso", form: url.Values{"op": {"disable"}, "name": {"bravo-idp"}}, want: 404},
 }
 
 const (
@@ -200,7 +225,8 @@ const (
 )
 
 func TestIsolation(t *testing.T) {
-	testhost.StartEach(t, testhost.Options{}, func(t *testing.T, h *testhost.Host) {
+	// Localhost: a host name, so that the passkey routes exist too.
+	testhost.StartEach(t, testhost.Options{Localhost: true}, func(t *testing.T, h *testhost.Host) {
 		ctx := context.Background()
 		a := h.CreateTenant(t, "alpha", "Alpha Housing Co-op")
 		b := h.CreateTenant(t, "bravo", "Bravo Residents")
@@ -238,6 +264,17 @@ func TestIsolation(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, _ = h.App.Users.Authenticate(ctx, tn.ID, "nobody@example.org", "wrong password here", identity.RequestMeta{IP: "192.0.2.1"})
+		}
+		// Both tenants have a single sign-on provider; B a sign-in under way.
+		op := oidctest.Start(t, "plenum", "client secret", oidctest.User{})
+		for _, tn := range []*tenancy.Tenant{a, b} {
+			p := sso.Provider{Name: tn.Slug + "-idp", Kind: sso.OIDC, DisplayName: "Corp", Enabled: true, Config: sso.Config{Issuer: op.URL, ClientID: "plenum"}}
+			if err := h.App.SSO.Save(ctx, tn.ID, "system", p, "client secret", identity.RequestMeta{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := h.App.SSO.BeginOIDC(ctx, b.ID, "bravo-idp", h.URL+"/t/bravo/sso/bravo-idp/callback", "/t/bravo/"); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := h.App.MFA.GenerateRecoveryCodes(ctx, b.ID, bMember.ID, "system"); err != nil {
 			t.Fatal(err)
@@ -372,6 +409,9 @@ func TestIsolation(t *testing.T) {
 		}
 		if _, err := h.App.Users.Link(ctx, b.ID, bToken); err != nil {
 			t.Errorf("B's invitation: %v", err)
+		}
+		if p, err := h.App.SSO.Get(ctx, b.ID, "bravo-idp"); err != nil || !p.Enabled {
+			t.Errorf("B's sso provider: %+v %v", p, err)
 		}
 	})
 }

@@ -15,7 +15,10 @@ import (
 
 type capture struct{ msgs []mail.Message }
 
-func (c *capture) Send(_ context.Context, m mail.Message) error { c.msgs = append(c.msgs, m); return nil }
+func (c *capture) Send(_ context.Context, m mail.Message) error {
+	c.msgs = append(c.msgs, m)
+	return nil
+}
 
 type tenants struct{}
 

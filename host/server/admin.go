@@ -226,6 +226,12 @@ func (s *Server) adminUserAction(c *fiber.Ctx) error {
 		if target.ID == userOf(c).ID {
 			return s.adminUsersError(c, fiber.StatusUnprocessableEntity, "You cannot disable your own account.")
 		}
+		if last, err := s.lastOwner(c, target.ID); err != nil || last {
+			if err != nil {
+				return err
+			}
+			return s.adminUsersError(c, fiber.StatusUnprocessableEntity, "The association must keep at least one active owner: make someone else owner first.")
+		}
 		err = s.deps.Users.SetDisabled(ctx, t.ID, actorOf(c), target.ID, true, meta)
 	case "enable":
 		err = s.deps.Users.SetDisabled(ctx, t.ID, actorOf(c), target.ID, false, meta)
@@ -233,7 +239,7 @@ func (s *Server) adminUserAction(c *fiber.Ctx) error {
 		err = s.deps.Users.Unlock(ctx, t.ID, actorOf(c), target.ID, meta)
 	case "reset-mfa":
 		if !userSessionOf(c).Recent(time.Now(), reauthWindow) {
-			return s.adminUsersError(c, fiber.StatusForbidden, "Resetting someone's second factor needs a recent sign-in: sign out and in again, then retry.")
+			return s.needReauth(c, "/admin/users")
 		}
 		if err = s.deps.MFA.Reset(ctx, t.ID, target.ID, actorOf(c)); err == nil {
 			_, err = s.deps.Users.RevokeAll(ctx, t.ID, target.ID, "", actorOf(c), meta)
@@ -259,8 +265,16 @@ func (s *Server) adminUserRoles(c *fiber.Ctx) error {
 	case "assign":
 		err = s.deps.Access.Assign(ctx, t.ID, actorOf(c), target.ID, role)
 	case "unassign":
-		if role == "owner" && target.ID == userOf(c).ID {
+		if role == access.RoleOwner && target.ID == userOf(c).ID {
 			return s.adminUsersError(c, fiber.StatusUnprocessableEntity, "You cannot take the owner role from yourself; another owner can.")
+		}
+		if role == access.RoleOwner {
+			if last, err := s.lastOwner(c, target.ID); err != nil || last {
+				if err != nil {
+					return err
+				}
+				return s.adminUsersError(c, fiber.StatusUnprocessableEntity, "The association must keep at least one owner: make someone else owner first.")
+			}
 		}
 		err = s.deps.Access.Unassign(ctx, t.ID, actorOf(c), target.ID, role)
 		if errors.Is(err, access.ErrNotFound) {
@@ -280,6 +294,28 @@ func (s *Server) adminUserRoles(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/t/"+t.Slug+"/admin/users?done=user", fiber.StatusSeeOther)
+}
+
+// lastOwner reports whether userID is the tenant's only active owner, who
+// must not lose the role or the account: nobody could manage the
+// association afterwards.
+func (s *Server) lastOwner(c *fiber.Ctx, userID string) (bool, error) {
+	ctx := c.UserContext()
+	t := tenantOf(c)
+	owners, err := s.deps.Access.Holders(ctx, t.ID, access.RoleOwner)
+	if err != nil {
+		return false, err
+	}
+	if !slices.Contains(owners, userID) {
+		return false, nil
+	}
+	active := 0
+	for _, id := range owners {
+		if u, err := s.deps.Users.Get(ctx, t.ID, id); err == nil && u.Status == identity.Active {
+			active++
+		}
+	}
+	return active <= 1, nil
 }
 
 func (s *Server) renderRoles(c *fiber.Ctx, status int, msg string) error {
@@ -600,7 +636,7 @@ func (s *Server) adminSecurity(c *fiber.Ctx) error {
 func (s *Server) adminSaveSecurity(c *fiber.Ctx) error {
 	t := tenantOf(c)
 	if !userSessionOf(c).Recent(time.Now(), reauthWindow) {
-		return s.renderSecurity(c, fiber.StatusForbidden, "Changing security settings needs a recent sign-in: sign out and in again, then retry.", nil)
+		return s.needReauth(c, "/admin/security")
 	}
 	set, err := s.deps.Users.Settings(c.UserContext(), t.ID)
 	if err != nil {

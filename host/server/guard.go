@@ -76,7 +76,7 @@ func (s *Server) tenantRoute(g fiber.Router, method, path string, gd guard, h fi
 	handlers := []fiber.Handler{noStore}
 	switch gd.level {
 	case levelPublic:
-		if method != fiber.MethodGet {
+		if method != fiber.MethodGet && gd.kind != samlBinding {
 			handlers = append(handlers, sameSiteOnly, s.checkFormCSRF)
 		}
 	default:
@@ -284,6 +284,10 @@ func flashText(key string) string {
 		return "The policy was rolled back."
 	case "security":
 		return "The security settings were saved."
+	case "passkey":
+		return "Your passkey was added."
+	case "passkey-removed":
+		return "The passkey was removed."
 	case "welcome":
 		return "Your password is set. Welcome!"
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"html/template"
+	"net/url"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ func (s *Server) bindMember(g fiber.Router) {
 	s.tenantRoute(g, fiber.MethodGet, "/signin", public(), s.memberSigninForm)
 	s.tenantRoute(g, fiber.MethodPost, "/signin", public(), s.memberSignin)
 	s.tenantRoute(g, fiber.MethodPost, "/signout", anyStage(), s.memberSignout)
+	s.bindPasskeys(g)
 	s.tenantRoute(g, fiber.MethodGet, "/reset", public(), s.resetForm)
 	s.tenantRoute(g, fiber.MethodPost, "/reset", public(), s.reset)
 	s.tenantRoute(g, fiber.MethodGet, "/link/:token", public(), s.linkForm)
@@ -39,6 +41,8 @@ func (s *Server) bindMember(g fiber.Router) {
 	s.tenantRoute(g, fiber.MethodGet, "/account", enrolling(), s.account)
 	s.tenantRoute(g, fiber.MethodPost, "/account/totp", enrolling(), s.totpBegin)
 	s.tenantRoute(g, fiber.MethodPost, "/account/totp/confirm", enrolling(), s.totpConfirm)
+	s.tenantRoute(g, fiber.MethodGet, "/reauth", signedIn(), s.reauthForm)
+	s.tenantRoute(g, fiber.MethodPost, "/reauth", signedIn(), s.reauth)
 	s.tenantRoute(g, fiber.MethodPost, "/account/recovery", signedIn(), s.recoveryRenew)
 	s.tenantRoute(g, fiber.MethodPost, "/account/password", signedIn(), s.changePassword)
 	s.tenantRoute(g, fiber.MethodPost, "/account/sessions/revoke", signedIn(), s.revokeSession)
@@ -52,7 +56,7 @@ func (s *Server) renderMemberSignin(c *fiber.Ctx, status int, msg, email string)
 	}
 	f := s.frame(c)
 	f.CSRF, f.Error = tok, msg
-	return s.render(c, status, web.PageMemberSignIn, web.MemberSignInData{Frame: f, EmailValue: email})
+	return s.render(c, status, web.PageMemberSignIn, web.MemberSignInData{Frame: f, EmailValue: email, SSO: s.ssoLinks(c)})
 }
 
 func (s *Server) memberSigninForm(c *fiber.Ctx) error {
@@ -364,6 +368,16 @@ func (s *Server) renderAccount(c *fiber.Ctx, status int, msg, flash string, enro
 	if !st.TOTP && st.WebAuthn == 0 && set.MFA != identity.MFAEveryone {
 		d.MinLength = max(d.MinLength, password.DefaultPolicy().MinLengthSingleFactor)
 	}
+	if s.deps.Passkeys != nil {
+		d.PasskeysOffered = true
+		creds, err := s.deps.Passkeys.Credentials(ctx, t.ID, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, cr := range creds {
+			d.Passkeys = append(d.Passkeys, web.PasskeyRow{ID: base64.RawURLEncoding.EncodeToString(cr.ID), Label: cr.Label, CreatedAt: cr.CreatedAt})
+		}
+	}
 	if enrol != nil {
 		d.Enrolment = &web.TOTPEnrolment{Secret: enrol.Secret,
 			// The QR code is our own PNG, base64-encoded into a data: URL.
@@ -436,7 +450,7 @@ func (s *Server) totpConfirm(c *fiber.Ctx) error {
 func (s *Server) recoveryRenew(c *fiber.Ctx) error {
 	t, u := tenantOf(c), userOf(c)
 	if !userSessionOf(c).Recent(time.Now(), reauthWindow) {
-		return errorf(fiber.StatusForbidden, "For your safety, sign out and in again before making new recovery codes.")
+		return s.needReauth(c, "/account")
 	}
 	codes, err := s.deps.MFA.GenerateRecoveryCodes(c.UserContext(), t.ID, u.ID, "user:"+u.ID)
 	if err != nil {
@@ -497,4 +511,46 @@ func (s *Server) revokeAllSessions(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/t/"+t.Slug+"/account?done=revoked-all", fiber.StatusSeeOther)
+}
+
+// needReauth sends a user whose last proof of identity is older than
+// reauthWindow to confirm the password, then back to back (a tenant
+// path, typically the form they came from).
+func (s *Server) needReauth(c *fiber.Ctx, back string) error {
+	t := tenantOf(c)
+	return c.Redirect("/t/"+t.Slug+"/reauth?return="+url.QueryEscape("/t/"+t.Slug+back), fiber.StatusSeeOther)
+}
+
+func (s *Server) renderReauth(c *fiber.Ctx, status int, msg, back string) error {
+	f := s.frame(c)
+	f.Error = msg
+	return s.render(c, status, web.PageReauth, web.ReauthData{Frame: f, Return: back})
+}
+
+func (s *Server) reauthForm(c *fiber.Ctx) error {
+	return s.renderReauth(c, fiber.StatusOK, "", localReturn(c))
+}
+
+// reauth checks the password again — under the same brute-force limits as
+// sign-in — and marks the session's identity as proven now, with a new
+// token.
+func (s *Server) reauth(c *fiber.Ctx) error {
+	t, u := tenantOf(c), userOf(c)
+	back := safeReturn(c, c.FormValue("return"))
+	pw := c.FormValue("password")
+	if len(pw) > 512 {
+		return s.renderReauth(c, fiber.StatusUnauthorized, "The password is wrong.", back)
+	}
+	if _, err := s.deps.Users.Authenticate(c.UserContext(), t.ID, u.Email, pw, s.meta(c)); err != nil {
+		if errors.Is(err, identity.ErrInvalidCredentials) {
+			return s.renderReauth(c, fiber.StatusUnauthorized, "The password is wrong, or too many attempts locked the account for a while.", back)
+		}
+		return err
+	}
+	tok, sess, err := s.deps.Users.Renew(c.UserContext(), t.ID, c.Cookies(userCookie), identity.StageFull, "", false, true, s.meta(c))
+	if err != nil {
+		return err
+	}
+	s.setUserCookie(c, tok, sess)
+	return c.Redirect(back, fiber.StatusSeeOther)
 }

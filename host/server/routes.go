@@ -149,6 +149,9 @@ func (s *Server) bindTenant(app *fiber.App) {
 	s.tenantRoute(g, fiber.MethodGet, "/", public(), s.tenantHome)
 	s.bindMember(g)
 	s.bindAdmin(g)
+	if s.deps.SSO != nil {
+		s.bindSSO(g)
+	}
 }
 
 func (s *Server) tenantLanding(c *fiber.Ctx) error {

@@ -31,6 +31,7 @@ import (
 	"github.com/plenum-vote/plenum/core/access"
 	"github.com/plenum-vote/plenum/core/identity"
 	"github.com/plenum-vote/plenum/core/identity/mfa"
+	"github.com/plenum-vote/plenum/core/identity/sso"
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/host/web"
@@ -110,6 +111,12 @@ type Deps struct {
 	Access       *access.Service
 	AccessEngine *access.Engine
 	Notifier     identity.Notifier
+	// SSO serves single sign-on with tenants' identity providers; nil
+	// leaves its routes out.
+	SSO *sso.Service
+	// Passkeys registers and checks WebAuthn credentials; nil when the
+	// base URL has no host name a relying party id can be made of.
+	Passkeys *mfa.Passkeys
 }
 
 // Server is the HTTP server.

@@ -112,9 +112,12 @@ type AccountData struct {
 	TOTP         bool
 	RecoveryLeft int
 	Passkeys     []PasskeyRow
-	Sessions     []SessionRow
-	MustEnrol    bool
-	MinLength    int
+	// PasskeysOffered says the host can register passkeys (its base URL
+	// has a host name).
+	PasskeysOffered bool
+	Sessions        []SessionRow
+	MustEnrol       bool
+	MinLength       int
 	// Enrolment holds a pending TOTP enrolment.
 	Enrolment *TOTPEnrolment
 	// RecoveryCodes are shown once, right after they were made.
@@ -245,4 +248,44 @@ type AdminSecurityData struct {
 	AbsoluteTimeout   string
 	Locks             []UserRow
 	CanManage         bool
+}
+
+// AdminSSOData fills PageAdminSSO, the tenant's single sign-on
+// providers.
+type AdminSSOData struct {
+	Frame
+	Providers []SSOProviderRow
+	CanManage bool
+	// CallbackBase is the start of the redirect URI to register with a
+	// provider: CallbackBase + name + "/callback".
+	CallbackBase string
+	// Form refills the provider form after a refused save.
+	Form SSOProviderRow
+}
+
+// SSOProviderRow is one single sign-on provider as the admin page shows
+// and edits it. The client secret is never shown, only whether one is
+// stored.
+type SSOProviderRow struct {
+	Name, Kind, DisplayName string
+	Issuer, ClientID        string
+	Scopes                  string
+	RoleClaim               string
+	// RoleMapping is one "claim value = role" per line.
+	RoleMapping    string
+	AllowedDomains string
+	// SAML: the identity provider's metadata, and the attributes holding
+	// the address and the name (empty: the usual ones).
+	MetadataURL, MetadataXML      string
+	EmailAttribute, NameAttribute string
+	Enabled                       bool
+	HasSecret                     bool
+}
+
+// ReauthData fills PageReauth, the password prompt before a sensitive
+// action.
+type ReauthData struct {
+	Frame
+	// Return is the tenant path to go back to.
+	Return string
 }

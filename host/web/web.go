@@ -43,11 +43,13 @@ const (
 	PageAdminRoles    = "admin_roles"    // data: AdminRolesData
 	PageAdminPolicy   = "admin_policy"   // data: AdminPolicyData
 	PageAdminSecurity = "admin_security" // data: AdminSecurityData
+	PageReauth        = "reauth"         // data: ReauthData
+	PageAdminSSO      = "admin_sso"      // data: AdminSSOData
 )
 
 var pageNames = []string{PageIndex, PageTenant, PageSignIn, PageConsole, PageError,
 	PageMemberSignIn, PageMFA, PageLink, PageReset, PageAccount, PageNotice,
-	PageAdminUsers, PageAdminRoles, PageAdminPolicy, PageAdminSecurity}
+	PageAdminUsers, PageAdminRoles, PageAdminPolicy, PageAdminSecurity, PageReauth, PageAdminSSO}
 
 // Pages are the parsed page templates, each combined with the layout. They
 // are safe for concurrent use.

@@ -32,6 +32,10 @@ type Options struct {
 	// Demo creates the demo tenant on start, as `plenum serve` does by
 	// default.
 	Demo bool
+	// Localhost makes the base URL http://localhost:PORT instead of the
+	// loopback address, for what needs a host name (passkeys' relying
+	// party id cannot be an IP address).
+	Localhost bool
 	// SMTP, when set (host:port), sends the host's e-mail there, in plain
 	// text over loopback — testkit/mailtest's server. Otherwise mail is
 	// written as files into the data directory.
@@ -71,6 +75,9 @@ func Start(t testing.TB, opts Options) *Host {
 	}
 	cfg.Listen = ln.Addr().String()
 	cfg.BaseURL = "http://" + cfg.Listen
+	if opts.Localhost {
+		cfg.BaseURL = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	}
 	if opts.SMTP != "" {
 		host, port, err := net.SplitHostPort(opts.SMTP)
 		if err != nil {

@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/plenum-vote/plenum/core/access"
 	"github.com/plenum-vote/plenum/core/audit"
+	"github.com/plenum-vote/plenum/core/identity"
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/host/app"
 	"github.com/plenum-vote/plenum/host/config"
@@ -107,11 +110,12 @@ func cmdTenant(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 func tenantCreate(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlagSet(env, "tenant create", "tenant create --slug SLUG --name NAME [--host HOST] [flags]")
+	fs := newFlagSet(env, "tenant create", "tenant create --slug SLUG --name NAME [--host HOST] [--owner EMAIL] [flags]")
 	fl := config.Register(fs)
 	slug := fs.String("slug", "", "tenant `slug` used in URLs (/t/SLUG/): lower-case letters, digits, hyphens")
 	name := fs.String("name", "", "the association's `name`")
 	host := fs.String("host", "", "optional host `name` of the tenant's own")
+	owner := fs.String("owner", "", "e-mail `address` of the association's first owner, who gets an invitation link")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -119,6 +123,12 @@ func tenantCreate(ctx context.Context, env *cmdEnv, args []string) error {
 		fmt.Fprintln(env.stderr, "plenum tenant create: --slug and --name are required")
 		fs.Usage()
 		return errUsage
+	}
+	if *owner != "" {
+		if addr, err := mail.ParseAddress(*owner); err != nil || addr.Address != *owner {
+			fmt.Fprintln(env.stderr, "plenum tenant create: --owner must be a plain e-mail address")
+			return errUsage
+		}
 	}
 	a, err := openApp(ctx, env, fl, false)
 	if err != nil {
@@ -130,6 +140,19 @@ func tenantCreate(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "created tenant %s (%s) at %s/t/%s/\n", t.Slug, t.ID, a.Config.BaseURL, t.Slug)
+	if *owner != "" {
+		u, _, err := a.Users.Invite(ctx, t.ID, "operator:cli", *owner, "", identity.RequestMeta{})
+		if u == nil {
+			return fmt.Errorf("invite the owner: %w", err)
+		}
+		if aerr := a.Access.Assign(ctx, t.ID, "operator:cli", u.ID, access.RoleOwner); aerr != nil {
+			return fmt.Errorf("make %s owner: %w", *owner, aerr)
+		}
+		if err != nil {
+			return err // the account exists; the e-mail failed
+		}
+		fmt.Fprintf(env.stdout, "invited %s as owner: the invitation link is in the e-mail\n", *owner)
+	}
 	return nil
 }
 

@@ -32,6 +32,8 @@ func TestCommands(t *testing.T) {
 		err  string // substring of stderr
 	}{
 		{[]string{"tenant", "create", "--slug", "rue-12", "--name", "Rue de la Paix 12"}, 0, "created tenant rue-12", ""},
+		{[]string{"tenant", "create", "--slug", "rue-14", "--name", "Rue de la Paix 14", "--owner", "chair@rue14.example"}, 0, "invited chair@rue14.example as owner", ""},
+		{[]string{"tenant", "create", "--slug", "rue-16", "--name", "Rue de la Paix 16", "--owner", "not an address"}, 2, "", "--owner must be a plain e-mail address"},
 		{[]string{"tenant", "create", "--slug", "rue-12", "--name", "Again"}, 1, "", "already exists"},
 		{[]string{"tenant", "create", "--slug", "Bad Slug", "--name", "x"}, 1, "", "slug"},
 		{[]string{"tenant", "create", "--name", "no slug"}, 2, "", "--slug and --name are required"},
