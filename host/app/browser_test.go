@@ -38,39 +38,9 @@ func TestBrowserInvitationMFALockoutPolicy(t *testing.T) {
 	h.CreateUser(t, tn, adminEmail, adminPW, "owner")
 	base := h.URL + "/t/" + tn.Slug
 
-	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			loc, _ := chromedp.Run(ctx, chromedp.Location())
-			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))
-			t.Fatalf("%s: %v (at %s)\n%.1500s", what, err, loc, html)
-		}
-	}
-	// markPage tags the current document, so that waitNewPage can tell
-	// when a form's answer has replaced it.
-	markPage := chromedp.Action[chromedp.Void](func(ctx context.Context, tgt *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Evaluate[bool](`document.body.dataset.stale = "1"; true`)(ctx, tgt)
-		return chromedp.Void{}, err
-	})
-	waitNewPage := chromedp.WaitVisible(chromedp.CSS("body:not([data-stale]) footer"))
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	location := func() string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Location())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	tab := browser.NewTab(t, ctx)
+	do, text, location := tab.Do, tab.Text, tab.Location
+	markPage, waitNewPage := browser.MarkPage(), browser.WaitNewPage()
 	signIn := func(email, pw string) {
 		t.Helper()
 		do("sign in as "+email,

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -33,16 +32,7 @@ func TestBrowserPasskey(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			loc, _ := chromedp.Run(ctx, chromedp.Location())
-			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))
-			t.Fatalf("%s: %v (at %s)\n%.1500s", what, err, loc, html)
-		}
-	}
+	do := browser.NewTab(t, ctx).Do
 	signIn := chromedp.Steps(
 		chromedp.Navigate(base+"/signin"),
 		chromedp.WaitVisible(chromedp.CSS("#email")),

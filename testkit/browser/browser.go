@@ -68,3 +68,66 @@ func Start(t testing.TB, timeout time.Duration) context.Context {
 	}
 	return bctx
 }
+
+// Tab wraps a browser context with the helpers every page test needs:
+// each step fails the test with the page's location and main content.
+type Tab struct {
+	t   testing.TB
+	ctx context.Context
+	// Step bounds each Do.
+	Step time.Duration
+}
+
+// NewTab returns a Tab over ctx (from Start) with 20-second steps.
+func NewTab(t testing.TB, ctx context.Context) *Tab {
+	return &Tab{t: t, ctx: ctx, Step: 20 * time.Second}
+}
+
+// Context returns the chromedp context, for protocol calls.
+func (b *Tab) Context() context.Context { return b.ctx }
+
+// Do runs actions as one step named what.
+func (b *Tab) Do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, b.Step)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+		html, _ := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.CSS("main")))
+		b.t.Fatalf("%s: %v (at %s)\n%.1500s", what, err, loc, html)
+	}
+}
+
+// Text returns the text of the first element matching the CSS selector.
+func (b *Tab) Text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// Location returns the tab's URL.
+func (b *Tab) Location() string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Location())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return s
+}
+
+// MarkPage tags the current document, so that WaitNewPage can tell when
+// a form's answer has replaced it: put it before the click or submit.
+func MarkPage() chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tgt *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Evaluate[bool](`document.body.dataset.stale = "1"; true`)(ctx, tgt)
+		return chromedp.Void{}, err
+	}
+}
+
+// WaitNewPage waits until a document without MarkPage's tag is shown.
+func WaitNewPage() chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS("body:not([data-stale]) footer"))
+}
