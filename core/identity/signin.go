@@ -415,3 +415,41 @@ func (u *Users) VerifyPassword(ctx context.Context, tenantID, userID, pw string)
 	}
 	return nil
 }
+
+// GuardFactor runs verify, a check of a second factor (a TOTP, recovery
+// or e-mail code), under the account's brute-force limits: the attempt is
+// reserved first, so parallel guesses cannot pass the threshold, and
+// failures lock the user's second step like wrong passwords lock
+// sign-in. A refusal while locked wraps ErrLocked; verify's own error is
+// returned otherwise.
+func (u *Users) GuardFactor(ctx context.Context, tenantID, userID string, meta RequestMeta, verify func() error) error {
+	settings, err := u.Settings(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	key := "factor:" + userID
+	v, err := u.limiter.Reserve(ctx, tenantID, key, userID, settings.Lockout)
+	if err != nil {
+		return err
+	}
+	if !v.Allowed {
+		u.record(ctx, tenantID, Event{Actor: "user:" + userID, Action: "user.mfa", Target: "user:" + userID, Outcome: "failure", Meta: meta,
+			Details: map[string]string{"reason": "locked"}})
+		return fmt.Errorf("%w until %s", ErrLocked, v.LockedUntil.UTC().Format(time.RFC3339))
+	}
+	if verr := verify(); verr != nil {
+		locked, err := u.limiter.Fail(ctx, tenantID, key, v.Count, settings.Lockout.AccountThreshold, settings.Lockout)
+		if err != nil {
+			return err
+		}
+		if !locked.IsZero() {
+			u.record(ctx, tenantID, Event{Actor: "system", Action: "user.lockout", Target: "user:" + userID, Outcome: "success", Meta: meta,
+				Details: map[string]string{"until": locked.Format(time.RFC3339), "step": "second_factor"}})
+			if usr, err := u.Get(ctx, tenantID, userID); err == nil {
+				u.inform(ctx, Notice{Kind: NoticeLockout, TenantID: tenantID, UserID: userID, Email: usr.Email, Name: usr.Name, Expires: locked, Meta: meta})
+			}
+		}
+		return verr
+	}
+	return u.limiter.Succeed(ctx, tenantID, key, true)
+}

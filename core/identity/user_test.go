@@ -368,3 +368,42 @@ func TestSettingsBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardFactorConcurrent: parallel wrong second-factor codes are
+// checked no more often than the threshold, then the step is locked.
+func TestGuardFactorConcurrent(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newUserFixture(t, db)
+		ctx := context.Background()
+		u := f.active(t, f.tenantA, "mfa@example.org")
+		threshold := identity.DefaultSettings().Lockout.AccountThreshold
+		var checked atomic.Int32
+		wrong := errors.New("wrong code")
+		var wg sync.WaitGroup
+		for range 30 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := f.users.GuardFactor(ctx, f.tenantA, u.ID, identity.RequestMeta{}, func() error { checked.Add(1); return wrong })
+				if !errors.Is(err, wrong) && !errors.Is(err, identity.ErrLocked) {
+					t.Errorf("unexpected: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if int(checked.Load()) != threshold {
+			t.Fatalf("%d codes checked, threshold %d", checked.Load(), threshold)
+		}
+		err := f.users.GuardFactor(ctx, f.tenantA, u.ID, identity.RequestMeta{}, func() error { return nil })
+		if !errors.Is(err, identity.ErrLocked) {
+			t.Fatalf("right code while locked: %v", err)
+		}
+		if len(f.mail.of(identity.NoticeLockout)) != 1 {
+			t.Fatal("no lockout notice")
+		}
+		f.clk.add(6 * time.Minute)
+		if err := f.users.GuardFactor(ctx, f.tenantA, u.ID, identity.RequestMeta{}, func() error { return nil }); err != nil {
+			t.Fatalf("after the lock: %v", err)
+		}
+	})
+}

@@ -296,16 +296,22 @@ func (s *Server) mfaVerify(c *fiber.Ctx) error {
 	if len(code) > 64 {
 		return s.renderMFA(c, fiber.StatusUnauthorized, msgBadCode, false)
 	}
-	var err error
+	var verify func() error
 	switch method {
 	case "totp":
-		err = s.deps.MFA.VerifyTOTP(ctx, t.ID, sess.UserID, strings.ReplaceAll(code, " ", ""))
+		verify = func() error { return s.deps.MFA.VerifyTOTP(ctx, t.ID, sess.UserID, strings.ReplaceAll(code, " ", "")) }
 	case "recovery":
-		err = s.deps.MFA.UseRecoveryCode(ctx, t.ID, sess.UserID, code)
+		verify = func() error { return s.deps.MFA.UseRecoveryCode(ctx, t.ID, sess.UserID, code) }
 	case "email":
-		err = s.deps.MFA.VerifyCode(ctx, t.ID, sess.UserID, emailCodePurpose, strings.ReplaceAll(code, " ", ""))
+		verify = func() error {
+			return s.deps.MFA.VerifyCode(ctx, t.ID, sess.UserID, emailCodePurpose, strings.ReplaceAll(code, " ", ""))
+		}
 	default:
 		return errorf(fiber.StatusBadRequest, "Choose how to confirm it is you.")
+	}
+	err := s.deps.Users.GuardFactor(ctx, t.ID, sess.UserID, s.meta(c), verify)
+	if errors.Is(err, identity.ErrLocked) {
+		return s.renderMFA(c, fiber.StatusTooManyRequests, "Too many wrong codes: the second step is locked for a while. Try again later.", false)
 	}
 	if err != nil {
 		if isMFARefusal(err) {
