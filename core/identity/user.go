@@ -66,6 +66,7 @@ type userRow struct {
 	PasswordChangedAt *time.Time `bun:"password_changed_at"`
 	LastSignInAt      *time.Time `bun:"last_sign_in_at"`
 	SSOSubjectIndex   []byte     `bun:"sso_subject_index"`
+	Phone             []byte     `bun:"phone"`
 }
 
 // NoticeKind says what a Notice is about.
@@ -433,4 +434,90 @@ func (u *Users) checkPassword(ctx context.Context, tenantID string, settings Set
 	pol.MinLengthSingleFactor = max(settings.MinPasswordLength, pol.MinLengthSingleFactor)
 	return pol.Check(ctx, pw, password.Context{Email: user.Email, TenantName: name, TenantSlug: slug, UserName: user.Name,
 		SingleFactor: singleFactor, Breached: u.opts.Breached})
+}
+
+// ErrNoPhone is returned when a user has no phone number for SMS codes.
+var ErrNoPhone = errors.New("no phone number on the account")
+
+func userPhoneAD(tenantID, id string) []byte { return []byte("users.phone:" + tenantID + ":" + id) }
+
+// normalizePhone accepts an international number (E.164): "+", then 8 to
+// 15 digits; spaces, dots, dashes and brackets are dropped.
+func normalizePhone(s string) (string, error) {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')':
+		default:
+			return "", fmt.Errorf("%w: a phone number has digits only, in international form such as +41 44 123 45 67", ErrInvalid)
+		}
+	}
+	p := b.String()
+	if !strings.HasPrefix(p, "+") || len(p) < 9 || len(p) > 16 || p[1] == '0' {
+		return "", fmt.Errorf("%w: give the phone number in international form, starting with + and the country code", ErrInvalid)
+	}
+	return p, nil
+}
+
+// SetPhone stores (sealed) or, with an empty number, removes the phone
+// number that SMS codes go to.
+func (u *Users) SetPhone(ctx context.Context, tenantID, userID, phone string, meta RequestMeta) error {
+	var sealed []byte
+	if strings.TrimSpace(phone) != "" {
+		p, err := normalizePhone(phone)
+		if err != nil {
+			return err
+		}
+		if sealed, err = u.keys.Seal(ctx, tenantID, []byte(p), userPhoneAD(tenantID, userID)); err != nil {
+			return err
+		}
+	}
+	return u.scoped(ctx, tenantID, true, func(ctx context.Context, tx *store.Tx) error {
+		res, err := tx.Update((*userRow)(nil)).Set("phone = ?", sealed).Set("updated_at = ?", u.now()).Where("id = ?", userID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("set phone: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrNotFound
+		}
+		action := "user.phone.set"
+		if sealed == nil {
+			action = "user.phone.remove"
+		}
+		return u.rec.Record(ctx, tx, Event{Actor: "user:" + userID, Action: action, Target: "user:" + userID, Outcome: "success", Meta: meta})
+	})
+}
+
+// Phone returns the user's phone number, ErrNoPhone when there is none.
+func (u *Users) Phone(ctx context.Context, tenantID, userID string) (string, error) {
+	var sealed []byte
+	err := u.scoped(ctx, tenantID, false, func(ctx context.Context, tx *store.Tx) error {
+		return tx.Select((*userRow)(nil)).Column("phone").Where("id = ?", userID).Scan(ctx, &sealed)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("read phone: %w", err)
+	}
+	if len(sealed) == 0 {
+		return "", ErrNoPhone
+	}
+	p, err := u.keys.Open(ctx, tenantID, sealed, userPhoneAD(tenantID, userID))
+	if err != nil {
+		return "", fmt.Errorf("open phone: %w", err)
+	}
+	return string(p), nil
+}
+
+// MaskPhone shows only the last digits of a number: "+•••••••4567".
+func MaskPhone(p string) string {
+	if len(p) <= 4 {
+		return p
+	}
+	return "+" + strings.Repeat("•", len(p)-5) + p[len(p)-4:]
 }

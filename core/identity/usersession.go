@@ -366,3 +366,16 @@ func shortID(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(sum[:8])
 }
+
+// Shorten ends the session by until at the latest: access granted
+// through a weak factor (an SMS code) is temporary.
+func (u *Users) Shorten(ctx context.Context, tenantID, sessionID string, until time.Time) error {
+	return u.scoped(ctx, tenantID, true, func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Update((*userSessionRow)(nil)).Set("expires_at = ?", until.UTC().Truncate(time.Microsecond)).
+			Where("id = ?", sessionID).Where("expires_at > ?", until).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("shorten session: %w", err)
+		}
+		return nil
+	})
+}

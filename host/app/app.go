@@ -53,6 +53,8 @@ type App struct {
 	// Passkeys registers and checks WebAuthn credentials (nil when the
 	// base URL's host is an IP address).
 	Passkeys *mfa.Passkeys
+	// SMS sends one-time codes by text message; nil when not configured.
+	SMS mfa.SMSSender
 	// Mail sends e-mail: SMTP when configured, else .eml files.
 	Mail notify.Sender
 	// Notifier turns identity notices into e-mail.
@@ -166,6 +168,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opti
 		Notifier:     a.Notifier,
 		SSO:          a.SSO,
 		Passkeys:     a.Passkeys,
+		SMS:          a.SMS,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build server: %w", err)

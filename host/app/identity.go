@@ -21,6 +21,7 @@ import (
 	"github.com/plenum-vote/plenum/host/mail"
 	"github.com/plenum-vote/plenum/host/notify"
 	"github.com/plenum-vote/plenum/host/redisstate"
+	"github.com/plenum-vote/plenum/host/sms"
 )
 
 // openIdentity builds the mailer, the attempt limiter (Redis when
@@ -70,6 +71,11 @@ func (a *App) openIdentity(ctx context.Context) error {
 	}
 	a.Access = access.NewService(a.DB, a.AccessEngine, a.Audit, nil)
 	a.SSO = sso.NewService(a.DB, a.Keys, identityRecorder{log: a.Audit}, sso.Options{})
+	if cfg.SMS.WebhookURL != "" {
+		if a.SMS, err = sms.NewWebhook(cfg.SMS.WebhookURL, []byte(cfg.SMS.Secret), nil); err != nil {
+			return err
+		}
+	}
 	// Passkeys are bound to a host name (the relying party id), which an
 	// IP address cannot be: a host reached as http://127.0.0.1:8080 offers
 	// TOTP, recovery and e-mail codes but no passkeys.

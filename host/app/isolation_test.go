@@ -192,6 +192,8 @@ var tenantRoutes = map[string]routeCase{
 	"POST /t/:slug/mfa/passkey/finish":          {method: "POST", path: "/t/{a}/mfa/passkey/finish", want: 303},
 	"GET /t/:slug/reauth":                       {method: "GET", path: "/t/{a}/reauth?return=/t/bravo/admin/users", want: 200},
 	"POST /t/:slug/reauth":                      {method: "POST", path: "/t/{a}/reauth", form: url.Values{"password": {bPassword}, "return": {"/t/bravo/admin/users"}}, want: 401},
+	"POST /t/:slug/mfa/sms":                     {method: "POST", path: "/t/{a}/mfa/sms", want: 303},
+	"POST /t/:slug/account/phone":               {method: "POST", path: "/t/{a}/account/phone", form: url.Values{"phone": {"+41 44 123 45 67"}}, want: 303},
 	"POST /t/:slug/account/recovery":            {method: "POST", path: "/t/{a}/account/recovery", want: 200},
 	"POST /t/:slug/account/password":            {method: "POST", path: "/t/{a}/account/password", form: url.Values{"current": {bPassword}, "next": {"another long passphrase for alpha"}}, want: 422},
 	"POST /t/:slug/account/sessions/revoke":     {method: "POST", path: "/t/{a}/account/sessions/revoke", form: url.Values{"session": {"{bsession}"}}, want: 404},

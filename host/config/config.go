@@ -65,6 +65,9 @@ type Config struct {
 	// Redis, when set, holds sign-in attempt counters shared by several
 	// hosts; without it they are kept in the database.
 	Redis Redis `yaml:"redis"`
+	// SMS, when set, sends one-time codes by text message through a
+	// gateway (see host/sms); tenants still decide whether to allow them.
+	SMS SMS `yaml:"sms"`
 	// BreachCheckURL, when set, checks new passwords against a
 	// Have-I-Been-Pwned-compatible range API (e.g.
 	// https://api.pwnedpasswords.com). Off by default: the check sends
@@ -104,6 +107,14 @@ type Mail struct {
 	TLS string `yaml:"tls"`
 	// Dir is where the file mailer writes; default {DataDir}/mail.
 	Dir string `yaml:"dir"`
+}
+
+// SMS reaches a text-message gateway by signed webhook.
+type SMS struct {
+	// WebhookURL is the gateway's https URL; empty turns SMS off.
+	WebhookURL string `yaml:"webhook_url"`
+	// Secret signs each request; from PLENUM_SMS_WEBHOOK_SECRET only.
+	Secret string `yaml:"-"`
 }
 
 // Redis reaches a Redis server.
@@ -232,6 +243,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	setIf(&c.Redis.Addr, getenv("PLENUM_REDIS_ADDR"))
 	setIf(&c.Redis.Password, getenv("PLENUM_REDIS_PASSWORD"))
 	setIf(&c.BreachCheckURL, getenv("PLENUM_BREACH_CHECK_URL"))
+	setIf(&c.SMS.WebhookURL, getenv("PLENUM_SMS_WEBHOOK_URL"))
+	setIf(&c.SMS.Secret, getenv("PLENUM_SMS_WEBHOOK_SECRET"))
 	if v := getenv("PLENUM_TRUSTED_PROXIES"); v != "" {
 		c.TrustedProxies = splitList(v)
 	}

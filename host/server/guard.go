@@ -288,6 +288,8 @@ func flashText(key string) string {
 		return "Your passkey was added."
 	case "passkey-removed":
 		return "The passkey was removed."
+	case "phone":
+		return "Your phone number was saved."
 	case "welcome":
 		return "Your password is set. Welcome!"
 	}

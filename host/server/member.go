@@ -22,6 +22,9 @@ const (
 	msgBadCode           = "That code did not work. Codes work once and only for a short time; try the newest one."
 	msgLinkInvalid       = "This link is not valid any more: it was used already or it expired. Ask for a new one."
 	emailCodePurpose     = "signin"
+	smsCodePurpose       = "signin-sms"
+	// smsAccess is how long a session that passed with an SMS code lasts.
+	smsAccess = time.Hour
 )
 
 // bindMember: sign-in, the second step, links from e-mails and the
@@ -38,6 +41,8 @@ func (s *Server) bindMember(g fiber.Router) {
 	s.tenantRoute(g, fiber.MethodGet, "/mfa", pending(), s.mfaForm)
 	s.tenantRoute(g, fiber.MethodPost, "/mfa", pending(), s.mfaVerify)
 	s.tenantRoute(g, fiber.MethodPost, "/mfa/email", pending(), s.mfaEmail)
+	s.tenantRoute(g, fiber.MethodPost, "/mfa/sms", pending(), s.mfaSMS)
+	s.tenantRoute(g, fiber.MethodPost, "/account/phone", signedIn(), s.setPhone)
 	s.tenantRoute(g, fiber.MethodGet, "/account", enrolling(), s.account)
 	s.tenantRoute(g, fiber.MethodPost, "/account/totp", enrolling(), s.totpBegin)
 	s.tenantRoute(g, fiber.MethodPost, "/account/totp/confirm", enrolling(), s.totpConfirm)
@@ -274,6 +279,10 @@ func (s *Server) link(c *fiber.Ctx) error {
 }
 
 func (s *Server) renderMFA(c *fiber.Ctx, status int, msg string, sent bool) error {
+	return s.renderMFAWith(c, status, msg, sent, false)
+}
+
+func (s *Server) renderMFAWith(c *fiber.Ctx, status int, msg string, sent, smsSent bool) error {
 	t, sess := tenantOf(c), userSessionOf(c)
 	st, err := s.deps.MFA.Factors(c.UserContext(), t.ID, sess.UserID)
 	if err != nil {
@@ -281,8 +290,77 @@ func (s *Server) renderMFA(c *fiber.Ctx, status int, msg string, sent bool) erro
 	}
 	f := s.frame(c)
 	f.Error = msg
-	return s.render(c, status, web.PageMFA, web.MFAData{Frame: f, TOTP: st.TOTP, WebAuthn: st.WebAuthn > 0, RecoveryLeft: st.RecoveryLeft,
-		EmailCode: true, Sent: sent})
+	smsOK, err := s.smsOffered(c, sess.UserID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, status, web.PageMFA, web.MFAData{Frame: f, TOTP: st.TOTP, WebAuthn: st.WebAuthn > 0 && s.deps.Passkeys != nil, RecoveryLeft: st.RecoveryLeft,
+		EmailCode: true, Sent: sent, SMS: smsOK, SMSSent: smsSent})
+}
+
+// smsOffered reports whether codes by SMS may be offered to userID: the
+// host has a gateway, the tenant allows the fallback and the user gave a
+// number.
+func (s *Server) smsOffered(c *fiber.Ctx, userID string) (bool, error) {
+	if s.deps.SMS == nil {
+		return false, nil
+	}
+	set, err := s.deps.Users.Settings(c.UserContext(), tenantOf(c).ID)
+	if err != nil || !set.SMSFallback {
+		return false, err
+	}
+	_, err = s.deps.Users.Phone(c.UserContext(), tenantOf(c).ID, userID)
+	if errors.Is(err, identity.ErrNoPhone) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// mfaSMS sends a one-time code by text message, for a member who cannot
+// receive e-mail; the session it leads to is temporary.
+func (s *Server) mfaSMS(c *fiber.Ctx) error {
+	t, u := tenantOf(c), userOf(c)
+	ok, err := s.smsOffered(c, u.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errorf(fiber.StatusNotFound, "Codes by text message are not available here.")
+	}
+	phone, err := s.deps.Users.Phone(c.UserContext(), t.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	code, err := s.deps.MFA.IssueCode(c.UserContext(), t.ID, u.ID, mfa.SMS, smsCodePurpose)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.SMS.SendSMS(c.UserContext(), phone, "Your "+t.Name+" sign-in code is "+code+". It works once, for 10 minutes."); err != nil {
+		s.deps.Logger.Warn("sms not sent", "request_id", requestIDOf(c), "error", err.Error())
+		return s.renderMFAWith(c, fiber.StatusBadGateway, "The text message could not be sent. Try another way.", false, false)
+	}
+	return s.renderMFAWith(c, fiber.StatusOK, "", false, true)
+}
+
+// setPhone stores or removes the number for SMS codes; it needs a recent
+// proof of identity, since it adds a way in.
+func (s *Server) setPhone(c *fiber.Ctx) error {
+	t, u := tenantOf(c), userOf(c)
+	if !userSessionOf(c).Recent(time.Now(), reauthWindow) {
+		return s.needReauth(c, "/account")
+	}
+	phone := c.FormValue("phone")
+	if len(phone) > 40 {
+		return s.renderAccount(c, fiber.StatusUnprocessableEntity, "That is not a phone number.", "", nil, nil)
+	}
+	err := s.deps.Users.SetPhone(c.UserContext(), t.ID, u.ID, phone, s.meta(c))
+	if msg, ok := userError(err); ok {
+		return s.renderAccount(c, fiber.StatusUnprocessableEntity, msg, "", nil, nil)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/t/"+t.Slug+"/account?done=phone", fiber.StatusSeeOther)
 }
 
 func (s *Server) mfaForm(c *fiber.Ctx) error { return s.renderMFA(c, fiber.StatusOK, "", false) }
@@ -302,6 +380,10 @@ func (s *Server) mfaVerify(c *fiber.Ctx) error {
 		verify = func() error { return s.deps.MFA.VerifyTOTP(ctx, t.ID, sess.UserID, strings.ReplaceAll(code, " ", "")) }
 	case "recovery":
 		verify = func() error { return s.deps.MFA.UseRecoveryCode(ctx, t.ID, sess.UserID, code) }
+	case "sms":
+		verify = func() error {
+			return s.deps.MFA.VerifyCode(ctx, t.ID, sess.UserID, smsCodePurpose, strings.ReplaceAll(code, " ", ""))
+		}
 	case "email":
 		verify = func() error {
 			return s.deps.MFA.VerifyCode(ctx, t.ID, sess.UserID, emailCodePurpose, strings.ReplaceAll(code, " ", ""))
@@ -322,6 +404,14 @@ func (s *Server) mfaVerify(c *fiber.Ctx) error {
 	tok, full, err := s.deps.Users.Renew(ctx, t.ID, c.Cookies(userCookie), identity.StageFull, "password+"+method, true, true, s.meta(c))
 	if err != nil {
 		return err
+	}
+	if method == "sms" {
+		// An SMS code is the weakest factor: it buys temporary access.
+		until := time.Now().Add(smsAccess)
+		if err := s.deps.Users.Shorten(ctx, t.ID, full.ID, until); err != nil {
+			return err
+		}
+		full.ExpiresAt = until
 	}
 	s.setUserCookie(c, tok, full)
 	return c.Redirect("/t/"+t.Slug+"/", fiber.StatusSeeOther)
@@ -373,6 +463,16 @@ func (s *Server) renderAccount(c *fiber.Ctx, status int, msg, flash string, enro
 		RecoveryCodes: codes, MinLength: set.MinPasswordLength}
 	if !st.TOTP && st.WebAuthn == 0 && set.MFA != identity.MFAEveryone {
 		d.MinLength = max(d.MinLength, password.DefaultPolicy().MinLengthSingleFactor)
+	}
+	if ok, err := s.smsAllowed(c); err != nil {
+		return err
+	} else if ok {
+		d.SMS = true
+		if p, err := s.deps.Users.Phone(ctx, t.ID, u.ID); err == nil {
+			d.Phone = identity.MaskPhone(p)
+		} else if !errors.Is(err, identity.ErrNoPhone) {
+			return err
+		}
 	}
 	if s.deps.Passkeys != nil {
 		d.PasskeysOffered = true
@@ -559,4 +659,14 @@ func (s *Server) reauth(c *fiber.Ctx) error {
 	}
 	s.setUserCookie(c, tok, sess)
 	return c.Redirect(back, fiber.StatusSeeOther)
+}
+
+// smsAllowed reports whether the host can send SMS codes and the tenant
+// allows them.
+func (s *Server) smsAllowed(c *fiber.Ctx) (bool, error) {
+	if s.deps.SMS == nil {
+		return false, nil
+	}
+	set, err := s.deps.Users.Settings(c.UserContext(), tenantOf(c).ID)
+	return err == nil && set.SMSFallback, err
 }

@@ -117,6 +117,9 @@ type Deps struct {
 	// Passkeys registers and checks WebAuthn credentials; nil when the
 	// base URL has no host name a relying party id can be made of.
 	Passkeys *mfa.Passkeys
+	// SMS sends sign-in codes by text message, the weakest fallback,
+	// offered only where a tenant allows it; nil when not configured.
+	SMS mfa.SMSSender
 }
 
 // Server is the HTTP server.

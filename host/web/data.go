@@ -84,8 +84,8 @@ type MFAData struct {
 	// EmailCode offers a code by e-mail (the weaker fallback); SMS a code
 	// by text message when the tenant allows it.
 	EmailCode, SMS bool
-	// Sent says a code was just sent.
-	Sent bool
+	// Sent says a code was just sent by e-mail; SMSSent by SMS.
+	Sent, SMSSent bool
 }
 
 // LinkData fills PageLink, where an invitation or reset link sets a
@@ -112,6 +112,10 @@ type AccountData struct {
 	TOTP         bool
 	RecoveryLeft int
 	Passkeys     []PasskeyRow
+	// Phone is the masked number for SMS codes ("" when none); SMS says
+	// the tenant allows them and the host can send them.
+	Phone string
+	SMS   bool
 	// PasskeysOffered says the host can register passkeys (its base URL
 	// has a host name).
 	PasskeysOffered bool

@@ -36,11 +36,17 @@ type Options struct {
 	// loopback address, for what needs a host name (passkeys' relying
 	// party id cannot be an IP address).
 	Localhost bool
+	// SMSWebhook, when set, sends text messages to that URL signed with
+	// SMSSecret (host/sms).
+	SMSWebhook string
 	// SMTP, when set (host:port), sends the host's e-mail there, in plain
 	// text over loopback — testkit/mailtest's server. Otherwise mail is
 	// written as files into the data directory.
 	SMTP string
 }
+
+// SMSSecret signs the test host's SMS webhook requests.
+const SMSSecret = "plenum-test-sms-secret-0123456789abcdef"
 
 // Host is a running host.
 type Host struct {
@@ -77,6 +83,9 @@ func Start(t testing.TB, opts Options) *Host {
 	cfg.BaseURL = "http://" + cfg.Listen
 	if opts.Localhost {
 		cfg.BaseURL = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	}
+	if opts.SMSWebhook != "" {
+		cfg.SMS = config.SMS{WebhookURL: opts.SMSWebhook, Secret: SMSSecret}
 	}
 	if opts.SMTP != "" {
 		host, port, err := net.SplitHostPort(opts.SMTP)
