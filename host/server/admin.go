@@ -74,9 +74,13 @@ func (s *Server) adminUsersData(c *fiber.Ctx, msg string, imported *web.ImportRe
 		if err != nil {
 			return d, err
 		}
+		sessions, err := s.deps.Users.Sessions(ctx, t.ID, u.ID)
+		if err != nil {
+			return d, err
+		}
 		until, locked := lockedUntil[u.ID]
 		d.Users = append(d.Users, web.UserRow{ID: u.ID, Email: u.Email, Name: u.Name, Status: string(u.Status), Roles: held,
-			LastSignIn: u.LastSignInAt, Locked: locked, LockedUntil: until, MFA: st.TOTP || st.WebAuthn > 0})
+			LastSignIn: u.LastSignInAt, Locked: locked, LockedUntil: until, MFA: st.TOTP || st.WebAuthn > 0, Sessions: len(sessions)})
 	}
 	return d, nil
 }
@@ -237,6 +241,12 @@ func (s *Server) adminUserAction(c *fiber.Ctx) error {
 		err = s.deps.Users.SetDisabled(ctx, t.ID, actorOf(c), target.ID, false, meta)
 	case "unlock":
 		err = s.deps.Users.Unlock(ctx, t.ID, actorOf(c), target.ID, meta)
+	case "signout-all":
+		keep := ""
+		if target.ID == userOf(c).ID {
+			keep = userSessionOf(c).ID
+		}
+		_, err = s.deps.Users.RevokeAll(ctx, t.ID, target.ID, keep, actorOf(c), meta)
 	case "reset-mfa":
 		if !userSessionOf(c).Recent(time.Now(), reauthWindow) {
 			return s.needReauth(c, "/admin/users")

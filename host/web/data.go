@@ -166,6 +166,8 @@ type UserRow struct {
 	Locked                  bool
 	LockedUntil             time.Time
 	MFA                     bool
+	// Sessions counts the user's live sessions.
+	Sessions int
 }
 
 // ImportResult reports a CSV import.
