@@ -335,6 +335,23 @@ func (s *Service) Assign(ctx context.Context, tenantID, actor, userID, role stri
 	return nil
 }
 
+// Assignments returns every role assignment of the tenant as user id →
+// sorted roles, in one query (for lists of many users).
+func (s *Service) Assignments(ctx context.Context, tenantID string) (map[string][]string, error) {
+	var rows []assignmentRow
+	err := s.read(ctx, tenantID, func(ctx context.Context, tx *store.Tx) error {
+		return tx.Select(&rows).Order("user_id", "role").Scan(ctx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("access: list assignments: %w", err)
+	}
+	out := make(map[string][]string)
+	for _, r := range rows {
+		out[r.UserID] = append(out[r.UserID], r.Role)
+	}
+	return out, nil
+}
+
 // Unassign takes the role from userID (ErrNotFound when not held).
 func (s *Service) Unassign(ctx context.Context, tenantID, actor, userID, role string) error {
 	err := s.write(ctx, tenantID, func(ctx context.Context, tx *store.Tx) error {

@@ -329,6 +329,30 @@ func (u *Users) Sessions(ctx context.Context, tenantID, userID string) ([]Sessio
 	return out, nil
 }
 
+// SessionCounts returns how many live sessions each user of the tenant
+// has, in one query.
+func (u *Users) SessionCounts(ctx context.Context, tenantID string) (map[string]int, error) {
+	var rows []struct {
+		UserID      string    `bun:"user_id"`
+		LastSeenAt  time.Time `bun:"last_seen_at"`
+		IdleSeconds int       `bun:"idle_seconds"`
+	}
+	now := u.now()
+	err := u.scoped(ctx, tenantID, false, func(ctx context.Context, tx *store.Tx) error {
+		return tx.Select((*userSessionRow)(nil)).Column("user_id", "last_seen_at", "idle_seconds").Where("expires_at > ?", now).Scan(ctx, &rows)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count sessions: %w", err)
+	}
+	out := make(map[string]int)
+	for _, r := range rows {
+		if now.Before(r.LastSeenAt.Add(time.Duration(r.IdleSeconds) * time.Second)) {
+			out[r.UserID]++
+		}
+	}
+	return out, nil
+}
+
 // RevokeSession ends one session of userID, named by its id.
 func (u *Users) RevokeSession(ctx context.Context, tenantID, userID, sessionID, actor string, meta RequestMeta) error {
 	return u.scoped(ctx, tenantID, true, func(ctx context.Context, tx *store.Tx) error {

@@ -90,9 +90,19 @@ func TestTenantFormsRefuseBadInput(t *testing.T) {
 		}
 
 		// A body beyond the limit is refused before it is read.
+		// The server answers from the headers and may close the connection
+		// while the client is still writing, which the client sees as a
+		// reset: that is a refusal too.
 		big := url.Values{"csrf": {csrf}, "name": {strings.Repeat("x", 2<<20)}}
-		if status, _ := post("/admin/users/invite", big, nil); status != http.StatusRequestEntityTooLarge {
-			t.Errorf("2 MiB form: %d, want 413", status)
+		req, _ := http.NewRequest("POST", base+"/admin/users/invite", strings.NewReader(big.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if resp, err := h.Client.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Errorf("2 MiB form: %d, want 413", resp.StatusCode)
+			}
+		} else if !strings.Contains(err.Error(), "connection reset") && !strings.Contains(err.Error(), "broken pipe") {
+			t.Errorf("2 MiB form: %v", err)
 		}
 		// A CSV import of binary junk is refused or reports every line.
 		var buf bytes.Buffer
@@ -101,7 +111,7 @@ func TestTenantFormsRefuseBadInput(t *testing.T) {
 		fw, _ := mw.CreateFormFile("csv", "owners.csv")
 		_, _ = fw.Write([]byte("\x00\x01\x02\"\xff\xfe,\n\"unterminated"))
 		_ = mw.Close()
-		req, _ := http.NewRequest("POST", base+"/admin/users/import", &buf)
+		req, _ = http.NewRequest("POST", base+"/admin/users/import", &buf)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		resp, err := h.Client.Do(req)
 		if err != nil {

@@ -84,6 +84,48 @@ func (s *Service) Factors(ctx context.Context, tenantID, userID string) (Status,
 	return st, nil
 }
 
+// AllFactors returns the factors of every user of the tenant who has any,
+// in three queries however many users there are (for admin lists).
+func (s *Service) AllFactors(ctx context.Context, tenantID string) (map[string]Status, error) {
+	out := make(map[string]Status)
+	err := s.readTx(ctx, tenantID, func(ctx context.Context, tx *store.Tx) error {
+		type count struct {
+			UserID string `bun:"user_id"`
+			N      int    `bun:"n"`
+		}
+		var totp, keys, codes []count
+		if err := tx.Select((*totpRow)(nil)).ColumnExpr("user_id, count(*) AS n").Where("confirmed = ?", true).Group("user_id").Scan(ctx, &totp); err != nil {
+			return fmt.Errorf("count TOTP: %w", err)
+		}
+		if err := tx.Select((*webauthnRow)(nil)).ColumnExpr("user_id, count(*) AS n").Group("user_id").Scan(ctx, &keys); err != nil {
+			return fmt.Errorf("count passkeys: %w", err)
+		}
+		if err := tx.Select((*recoveryRow)(nil)).ColumnExpr("user_id, count(*) AS n").Group("user_id").Scan(ctx, &codes); err != nil {
+			return fmt.Errorf("count recovery codes: %w", err)
+		}
+		for _, c := range totp {
+			st := out[c.UserID]
+			st.TOTP = c.N > 0
+			out[c.UserID] = st
+		}
+		for _, c := range keys {
+			st := out[c.UserID]
+			st.WebAuthn = c.N
+			out[c.UserID] = st
+		}
+		for _, c := range codes {
+			st := out[c.UserID]
+			st.RecoveryLeft = c.N
+			out[c.UserID] = st
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Reset removes every second factor of userID — authenticator, passkeys,
 // recovery codes, outstanding one-time codes and pending ceremonies — in
 // one audited transaction. It is meant for an administrator helping a user
