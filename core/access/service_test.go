@@ -146,6 +146,12 @@ func TestRolesAndAssignments(t *testing.T) {
 		if got, err := svc.RolesOf(ctx, b, "u1"); err != nil || len(got) != 0 {
 			t.Errorf("RolesOf(b, u1) = %v, %v", got, err)
 		}
+		if got, err := svc.Assignments(ctx, a); err != nil || fmt.Sprint(got["u1"]) != "[member treasurer]" || fmt.Sprint(got["u2"]) != "[treasurer]" {
+			t.Errorf("Assignments(a) = %v, %v", got, err)
+		}
+		if got, err := svc.Assignments(ctx, b); err != nil || len(got) != 0 {
+			t.Errorf("Assignments(b) = %v, %v", got, err)
+		}
 
 		// The tenant role is resolvable by Authorize.
 		p := access.Principal{ID: "u1", Roles: []string{"treasurer"}}

@@ -326,6 +326,12 @@ func TestSessions(t *testing.T) {
 		if err != nil || len(list) != 2 || list[0].UserAgent == "" {
 			t.Fatalf("sessions = %+v, %v", list, err)
 		}
+		if counts, err := f.users.SessionCounts(ctx, f.tenantA); err != nil || counts[u.ID] != 2 {
+			t.Fatalf("session counts = %v, %v", counts, err)
+		}
+		if counts, err := f.users.SessionCounts(ctx, f.tenantB); err != nil || len(counts) != 0 {
+			t.Fatalf("tenant B sees sessions: %v, %v", counts, err)
+		}
 		if len(f.mail.of(identity.NoticeNewDevice)) != 1 {
 			t.Fatal("no notice of the new device")
 		}

@@ -523,6 +523,13 @@ func TestReset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		all, err := f.svc.AllFactors(ctx, f.a)
+		if err != nil || !all["u1"].TOTP || all["u1"].RecoveryLeft != len(codes) || !all["u2"].TOTP || len(all) != 2 {
+			t.Fatalf("AllFactors = %+v, %v", all, err)
+		}
+		if other, err := f.svc.AllFactors(ctx, f.b); err != nil || len(other) != 0 {
+			t.Fatalf("AllFactors of another tenant = %+v, %v", other, err)
+		}
 		if err := f.svc.Reset(ctx, f.a, "u1", "user:admin"); err != nil {
 			t.Fatalf("Reset: %v", err)
 		}
