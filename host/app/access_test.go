@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -100,5 +101,38 @@ func TestReauth(t *testing.T) {
 			}
 			csrf = testhost.CSRF(t, readAll(t, r))
 		}
+	}
+}
+
+// TestNoEscalation: an admin (who lacks billing.manage) can neither
+// create a role carrying it nor grant the owner role, to others or to
+// themselves.
+func TestNoEscalation(t *testing.T) {
+	h := testhost.Start(t, testhost.Options{})
+	tn := h.CreateTenant(t, "eta", "Eta Co-op")
+	const pw = "walnut balconies above the square"
+	admin := h.CreateUser(t, tn, "admin@eta.example", pw, "admin")
+	csrf := h.SignIn(t, h.Client, tn.Slug, "admin@eta.example", pw)
+	postForm := func(path string, form url.Values) int {
+		form.Set("csrf", csrf)
+		resp, err := h.Client.PostForm(h.URL+"/t/eta"+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := postForm("/admin/roles", url.Values{"name": {"treasurer"}, "perm": {"billing.manage"}}); code != http.StatusForbidden {
+		t.Errorf("role with billing.manage: %d, want 403", code)
+	}
+	if code := postForm("/admin/roles", url.Values{"name": {"clerk"}, "perm": {"users.read"}}); code != http.StatusSeeOther {
+		t.Errorf("role within the admin's permissions: %d, want 303", code)
+	}
+	if code := postForm("/admin/users/"+admin.ID+"/roles", url.Values{"op": {"assign"}, "role": {"owner"}}); code != http.StatusForbidden {
+		t.Errorf("admin making themselves owner: %d, want 403", code)
+	}
+	roles, err := h.App.Access.RolesOf(context.Background(), tn.ID, admin.ID)
+	if err != nil || len(roles) != 1 || roles[0] != "admin" {
+		t.Errorf("admin's roles: %v %v", roles, err)
 	}
 }

@@ -274,6 +274,17 @@ func (s *Server) adminUserRoles(c *fiber.Ctx) error {
 	role := c.FormValue("role")
 	switch c.FormValue("op") {
 	case "assign":
+		// Least privilege: nobody hands out (to others or to themselves)
+		// a role that carries a permission they do not hold.
+		roles, rerr := s.deps.Access.Roles(ctx, t.ID)
+		if rerr != nil {
+			return rerr
+		}
+		if i := slices.IndexFunc(roles, func(r access.Role) bool { return r.Name == role }); i >= 0 {
+			if missing := s.notHeld(c, roles[i].Permissions); len(missing) > 0 {
+				return s.adminUsersError(c, fiber.StatusForbidden, "You cannot grant a role with permissions you do not hold yourself: "+strings.Join(missing, ", ")+".")
+			}
+		}
 		err = s.deps.Access.Assign(ctx, t.ID, actorOf(c), target.ID, role)
 	case "unassign":
 		if role == access.RoleOwner && target.ID == userOf(c).ID {
@@ -383,6 +394,9 @@ func (s *Server) adminSaveRole(c *fiber.Ctx) error {
 	}
 	slices.Sort(perms)
 	perms = slices.Compact(perms)
+	if missing := s.notHeld(c, perms); len(missing) > 0 {
+		return s.renderRoles(c, fiber.StatusForbidden, "You cannot give a role permissions you do not hold yourself: "+strings.Join(missing, ", ")+".")
+	}
 	err := s.deps.Access.SaveRole(c.UserContext(), t.ID, actorOf(c), access.Role{Name: name, Description: desc, Permissions: perms})
 	if err != nil {
 		if msg, ok := userError(err); ok {
@@ -391,6 +405,18 @@ func (s *Server) adminSaveRole(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/t/"+t.Slug+"/admin/roles?done=role", fiber.StatusSeeOther)
+}
+
+// notHeld returns the permissions of perms that the signed-in user does
+// not hold.
+func (s *Server) notHeld(c *fiber.Ctx, perms []access.Permission) []string {
+	var out []string
+	for _, p := range perms {
+		if !s.can(c, p, "role") {
+			out = append(out, string(p))
+		}
+	}
+	return out
 }
 
 // errText is a validation error's message for a form, with its first
