@@ -394,6 +394,11 @@ func (s *Server) adminSaveRole(c *fiber.Ctx) error {
 	}
 	slices.Sort(perms)
 	perms = slices.Compact(perms)
+	for _, p := range perms {
+		if !p.Valid() {
+			return s.renderRoles(c, fiber.StatusUnprocessableEntity, "There is no permission called “"+truncate(string(p), 60)+"”.")
+		}
+	}
 	if missing := s.notHeld(c, perms); len(missing) > 0 {
 		return s.renderRoles(c, fiber.StatusForbidden, "You cannot give a role permissions you do not hold yourself: "+strings.Join(missing, ", ")+".")
 	}
