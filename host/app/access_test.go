@@ -131,6 +131,16 @@ func TestNoEscalation(t *testing.T) {
 	if code := postForm("/admin/users/"+admin.ID+"/roles", url.Values{"op": {"assign"}, "role": {"owner"}}); code != http.StatusForbidden {
 		t.Errorf("admin making themselves owner: %d, want 403", code)
 	}
+	if code := postForm("/admin/sso", url.Values{"op": {"save"}, "name": {"corp"}, "kind": {"oidc"}, "display_name": {"Corp"},
+		"issuer": {"https://idp.example"}, "client_id": {"plenum"}, "client_secret": {"s3cret-s3cret-s3cret"}, "role_claim": {"groups"},
+		"role_mapping": {"staff = owner"}}); code != http.StatusUnprocessableEntity {
+		t.Errorf("SSO mapping to owner by an admin: %d, want 422", code)
+	}
+	if code := postForm("/admin/sso", url.Values{"op": {"save"}, "name": {"corp"}, "kind": {"oidc"}, "display_name": {"Corp"},
+		"issuer": {"https://idp.example"}, "client_id": {"plenum"}, "client_secret": {"s3cret-s3cret-s3cret"}, "role_claim": {"groups"},
+		"role_mapping": {"staff = board"}}); code != http.StatusSeeOther {
+		t.Errorf("SSO mapping to board by an admin: %d, want 303", code)
+	}
 	roles, err := h.App.Access.RolesOf(context.Background(), tn.ID, admin.ID)
 	if err != nil || len(roles) != 1 || roles[0] != "admin" {
 		t.Errorf("admin's roles: %v %v", roles, err)

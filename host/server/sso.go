@@ -294,6 +294,9 @@ func (s *Server) adminSaveSSO(c *fiber.Ctx) error {
 	case "save":
 		p, form, err := providerFromForm(c)
 		if err == nil {
+			err = s.mappableRoles(c, p.Config.RoleMapping)
+		}
+		if err == nil {
 			err = s.deps.SSO.Save(ctx, t.ID, actorOf(c), p, c.FormValue("client_secret"), s.meta(c))
 		}
 		if errors.Is(err, sso.ErrInvalid) {
@@ -310,6 +313,29 @@ func (s *Server) adminSaveSSO(c *fiber.Ctx) error {
 		return errorf(fiber.StatusBadRequest, msgBadForm)
 	}
 	return c.Redirect("/t/"+t.Slug+"/admin/sso?done=sso", fiber.StatusSeeOther)
+}
+
+// mappableRoles refuses a mapping to a role that carries a permission the
+// acting admin does not hold: signing in through the provider would
+// otherwise hand it out past them.
+func (s *Server) mappableRoles(c *fiber.Ctx, mapping map[string]string) error {
+	if len(mapping) == 0 {
+		return nil
+	}
+	roles, err := s.deps.Access.Roles(c.UserContext(), tenantOf(c).ID)
+	if err != nil {
+		return err
+	}
+	for _, role := range mapping {
+		i := slices.IndexFunc(roles, func(r access.Role) bool { return r.Name == role })
+		if i < 0 {
+			continue // unknown roles are never granted
+		}
+		if missing := s.notHeld(c, roles[i].Permissions); len(missing) > 0 {
+			return fmt.Errorf("%w: you cannot map to the role %s, which carries permissions you do not hold (%s)", sso.ErrInvalid, role, strings.Join(missing, ", "))
+		}
+	}
+	return nil
 }
 
 // providerFromForm reads the provider form; the form as given comes back
