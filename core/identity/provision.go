@@ -16,6 +16,10 @@ import (
 // identity: the address alone never moves an account to a new identity.
 var ErrSSOLinked = errors.New("the account is linked to another single sign-on identity")
 
+// ErrSSOLinkRefused is returned when a provider vouches for the address
+// of an existing account that may not be linked to it by address alone.
+var ErrSSOLinkRefused = errors.New("this account cannot be linked to single sign-on by its address")
+
 // ssoSubjectIndex is the blind index of a provider's subject, stored in
 // users.sso_subject_index.
 func (u *Users) ssoSubjectIndex(ctx context.Context, tenantID, provider, subject string) ([]byte, error) {
@@ -33,7 +37,13 @@ func (u *Users) ssoSubjectIndex(ctx context.Context, tenantID, provider, subject
 // by created. Disabled users are refused with ErrInvalidCredentials. The
 // caller must have checked that the provider verified the address.
 // Links and creations are audited in the transaction that makes them.
-func (u *Users) ProvisionSSO(ctx context.Context, tenantID, provider, subject, email, name string, meta RequestMeta) (*User, bool, error) {
+//
+// Linking by address is how a rogue or repointed provider would take over
+// an account, so it is narrow: an account that has signed in with a
+// password is never linked (ErrSSOLinkRefused: its owner signs in with
+// the password), and mayLink, when not nil, must approve every other
+// link (the host refuses accounts holding more than the member role).
+func (u *Users) ProvisionSSO(ctx context.Context, tenantID, provider, subject, email, name string, meta RequestMeta, mayLink func(userID string) (bool, error)) (*User, bool, error) {
 	if provider == "" || subject == "" || len(subject) > 1024 || len(provider) > 64 {
 		return nil, false, fmt.Errorf("%w: single sign-on identity without provider or subject", ErrInvalid)
 	}
@@ -72,6 +82,18 @@ func (u *Users) ProvisionSSO(ctx context.Context, tenantID, provider, subject, e
 		err = tx.Select(row).Where("email_index = ?", emailIdx).Scan(ctx)
 		switch {
 		case err == nil:
+			if row.PasswordHash != nil {
+				return ErrSSOLinkRefused
+			}
+			if mayLink != nil {
+				ok, err := mayLink(row.ID)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return ErrSSOLinkRefused
+				}
+			}
 			return u.linkSSO(ctx, tx, row, subIdx, provider, meta)
 		case errors.Is(err, sql.ErrNoRows):
 			created = true

@@ -20,7 +20,7 @@ func TestProvisionSSO(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		activeInv, tok, err := f.users.Invite(ctx, f.tenantA, "system", "active@example.org", "", meta)
+		_, tok, err := f.users.Invite(ctx, f.tenantA, "system", "active@example.org", "", meta)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func TestProvisionSSO(t *testing.T) {
 			{"new identity is created", &f.tenantA, "corp", "sub-1", "New.Person@Example.org", nil, true, nil, "user.sso.create"},
 			{"same subject finds the same user", &f.tenantA, "corp", "sub-1", "changed@example.org", nil, false, &newID, ""},
 			{"invited user is linked and activated", &f.tenantA, "corp", "sub-2", "invited@example.org", nil, false, &invited.ID, "user.sso.link"},
-			{"active user is linked", &f.tenantA, "corp", "sub-3", "ACTIVE@example.org", nil, false, &activeInv.ID, "user.sso.link"},
+			{"an account with a password is never linked by address", &f.tenantA, "corp", "sub-3", "ACTIVE@example.org", identity.ErrSSOLinkRefused, false, nil, ""},
 			{"disabled user is refused", &f.tenantA, "corp", "sub-4", "gone@example.org", identity.ErrInvalidCredentials, false, nil, ""},
 			{"linked address does not move to another subject", &f.tenantA, "other", "sub-9", "invited@example.org", identity.ErrSSOLinked, false, nil, ""},
 			{"bad address", &f.tenantA, "corp", "sub-5", "not an address", identity.ErrInvalid, false, nil, ""},
@@ -60,7 +60,7 @@ func TestProvisionSSO(t *testing.T) {
 			if st.action != "" {
 				before = f.rec.count(st.action, "success", "")
 			}
-			u, created, err := f.users.ProvisionSSO(ctx, *st.tenant, st.provider, st.subject, st.mail, "Pat Example", meta)
+			u, created, err := f.users.ProvisionSSO(ctx, *st.tenant, st.provider, st.subject, st.mail, "Pat Example", meta, nil)
 			if st.wantErr != nil {
 				if !errors.Is(err, st.wantErr) {
 					t.Errorf("%s: error %v, want %v", st.name, err, st.wantErr)
@@ -93,7 +93,7 @@ func TestProvisionSSO(t *testing.T) {
 		if err := f.users.SetDisabled(ctx, f.tenantA, "system", invited.ID, true, meta); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := f.users.ProvisionSSO(ctx, f.tenantA, "corp", "sub-2", "invited@example.org", "", meta); !errors.Is(err, identity.ErrInvalidCredentials) {
+		if _, _, err := f.users.ProvisionSSO(ctx, f.tenantA, "corp", "sub-2", "invited@example.org", "", meta, nil); !errors.Is(err, identity.ErrInvalidCredentials) {
 			t.Errorf("disabled linked user: %v", err)
 		}
 		// Enabling the linked user makes them active again (they have an

@@ -361,13 +361,24 @@ func (u *Users) ChangePassword(ctx context.Context, tenantID, userID, keepSessio
 	}); err != nil {
 		return fmt.Errorf("read user: %w", err)
 	}
-	if row.PasswordHash == nil {
+	if row.PasswordHash == nil || len(current) > 4*128 {
 		return ErrInvalidCredentials
 	}
-	if ok, _, err := u.opts.Hasher.Verify(*row.PasswordHash, current); err != nil || !ok {
-		u.record(ctx, tenantID, Event{Actor: "user:" + userID, Action: "user.password.change", Target: "user:" + userID, Outcome: "failure", Meta: meta,
-			Details: map[string]string{"reason": "wrong_password"}})
+	// The current password is checked under the account's sign-in limits:
+	// a borrowed session must not be a way to guess it.
+	err = u.guard(ctx, tenantID, accountKey(row.EmailIndex), userID, "password_check", meta, func() error {
+		if ok, _, err := u.opts.Hasher.Verify(*row.PasswordHash, current); err != nil || !ok {
+			u.record(ctx, tenantID, Event{Actor: "user:" + userID, Action: "user.password.change", Target: "user:" + userID, Outcome: "failure", Meta: meta,
+				Details: map[string]string{"reason": "wrong_password"}})
+			return ErrInvalidCredentials
+		}
+		return nil
+	})
+	if errors.Is(err, ErrLocked) {
 		return ErrInvalidCredentials
+	}
+	if err != nil {
+		return err
 	}
 	settings, err := u.Settings(ctx, tenantID)
 	if err != nil {
@@ -398,24 +409,6 @@ func (u *Users) ChangePassword(ctx context.Context, tenantID, userID, keepSessio
 	return nil
 }
 
-// VerifyPassword checks a signed-in user's password again before a
-// sensitive action (re-authentication).
-func (u *Users) VerifyPassword(ctx context.Context, tenantID, userID, pw string) error {
-	row := new(userRow)
-	if err := u.scoped(ctx, tenantID, false, func(ctx context.Context, tx *store.Tx) error {
-		return tx.Select(row).Where("id = ?", userID).Scan(ctx)
-	}); err != nil {
-		return fmt.Errorf("read user: %w", err)
-	}
-	if row.PasswordHash == nil || len(pw) > 4*128 {
-		return ErrInvalidCredentials
-	}
-	if ok, _, err := u.opts.Hasher.Verify(*row.PasswordHash, pw); err != nil || !ok {
-		return ErrInvalidCredentials
-	}
-	return nil
-}
-
 // GuardFactor runs verify, a check of a second factor (a TOTP, recovery
 // or e-mail code), under the account's brute-force limits: the attempt is
 // reserved first, so parallel guesses cannot pass the threshold, and
@@ -423,17 +416,21 @@ func (u *Users) VerifyPassword(ctx context.Context, tenantID, userID, pw string)
 // sign-in. A refusal while locked wraps ErrLocked; verify's own error is
 // returned otherwise.
 func (u *Users) GuardFactor(ctx context.Context, tenantID, userID string, meta RequestMeta, verify func() error) error {
+	return u.guard(ctx, tenantID, "factor:"+userID, userID, "second_factor", meta, verify)
+}
+
+// guard runs verify under the limits of key (see GuardFactor).
+func (u *Users) guard(ctx context.Context, tenantID, key, userID, step string, meta RequestMeta, verify func() error) error {
 	settings, err := u.Settings(ctx, tenantID)
 	if err != nil {
 		return err
 	}
-	key := "factor:" + userID
 	v, err := u.limiter.Reserve(ctx, tenantID, key, userID, settings.Lockout)
 	if err != nil {
 		return err
 	}
 	if !v.Allowed {
-		u.record(ctx, tenantID, Event{Actor: "user:" + userID, Action: "user.mfa", Target: "user:" + userID, Outcome: "failure", Meta: meta,
+		u.record(ctx, tenantID, Event{Actor: "user:" + userID, Action: "user." + step, Target: "user:" + userID, Outcome: "failure", Meta: meta,
 			Details: map[string]string{"reason": "locked"}})
 		return fmt.Errorf("%w until %s", ErrLocked, v.LockedUntil.UTC().Format(time.RFC3339))
 	}
@@ -444,7 +441,7 @@ func (u *Users) GuardFactor(ctx context.Context, tenantID, userID string, meta R
 		}
 		if !locked.IsZero() {
 			u.record(ctx, tenantID, Event{Actor: "system", Action: "user.lockout", Target: "user:" + userID, Outcome: "success", Meta: meta,
-				Details: map[string]string{"until": locked.Format(time.RFC3339), "step": "second_factor"}})
+				Details: map[string]string{"until": locked.Format(time.RFC3339), "step": step}})
 			if usr, err := u.Get(ctx, tenantID, userID); err == nil {
 				u.inform(ctx, Notice{Kind: NoticeLockout, TenantID: tenantID, UserID: userID, Email: usr.Email, Name: usr.Name, Expires: locked, Meta: meta})
 			}

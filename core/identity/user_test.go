@@ -413,3 +413,28 @@ func TestGuardFactorConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestChangePasswordLimited: a session cannot be used to guess the
+// current password: wrong guesses count against the account's limit.
+func TestChangePasswordLimited(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newUserFixture(t, db)
+		ctx := context.Background()
+		s := identity.DefaultSettings()
+		s.Lockout.DelayAfter = s.Lockout.AccountThreshold
+		if err := f.users.SaveSettings(ctx, f.tenantA, "user:admin", s, identity.RequestMeta{}); err != nil {
+			t.Fatal(err)
+		}
+		u := f.active(t, f.tenantA, "guess@example.org")
+		for i := range s.Lockout.AccountThreshold {
+			err := f.users.ChangePassword(ctx, f.tenantA, u.ID, "", fmt.Sprintf("guess number %d here", i), "another quite long passphrase", false, identity.RequestMeta{})
+			if !errors.Is(err, identity.ErrInvalidCredentials) {
+				t.Fatalf("guess %d: %v", i, err)
+			}
+		}
+		err := f.users.ChangePassword(ctx, f.tenantA, u.ID, "", memberPW, "another quite long passphrase", false, identity.RequestMeta{})
+		if !errors.Is(err, identity.ErrInvalidCredentials) {
+			t.Fatalf("right password after the guesses: %v", err)
+		}
+	})
+}

@@ -252,6 +252,11 @@ func (u *Users) Renew(ctx context.Context, tenantID, token string, stage Stage, 
 	if err != nil {
 		return "", nil, err
 	}
+	if old.Stage == StageFull && old.ExpiresAt.Before(row.ExpiresAt) {
+		// A renewal never extends a session: one shortened (temporary
+		// access through a weak factor) stays short.
+		row.ExpiresAt = old.ExpiresAt
+	}
 	err = u.scoped(ctx, tenantID, true, func(ctx context.Context, tx *store.Tx) error {
 		res, err := tx.Delete((*userSessionRow)(nil)).Where("id = ?", old.ID).Exec(ctx)
 		if err != nil {

@@ -141,6 +141,22 @@ func TestNoEscalation(t *testing.T) {
 		"role_mapping": {"staff = board"}}); code != http.StatusSeeOther {
 		t.Errorf("SSO mapping to board by an admin: %d, want 303", code)
 	}
+	if code := postForm("/admin/users/invite", url.Values{"email": {"crony@eta.example"}, "role": {"owner"}}); code != http.StatusUnprocessableEntity {
+		t.Errorf("admin inviting an owner: %d, want 422", code)
+	}
+	owner := h.CreateUser(t, tn, "owner@eta.example", "copper kites over the northern dunes", "owner")
+	h.CreateUser(t, tn, "owner2@eta.example", "copper kites over the southern dunes", "owner")
+	for _, op := range []string{"disable", "reset-mfa", "signout-all"} {
+		if code := postForm("/admin/users/"+owner.ID, url.Values{"op": {op}}); code != http.StatusForbidden {
+			t.Errorf("admin doing %s to an owner: %d, want 403", op, code)
+		}
+	}
+	if code := postForm("/admin/users/"+owner.ID+"/roles", url.Values{"op": {"unassign"}, "role": {"owner"}}); code != http.StatusForbidden {
+		t.Errorf("admin taking the owner role: %d, want 403", code)
+	}
+	if u, err := h.App.Users.Get(context.Background(), tn.ID, owner.ID); err != nil || u.Status != "active" {
+		t.Errorf("owner after the admin's attempts: %+v %v", u, err)
+	}
 	roles, err := h.App.Access.RolesOf(context.Background(), tn.ID, admin.ID)
 	if err != nil || len(roles) != 1 || roles[0] != "admin" {
 		t.Errorf("admin's roles: %v %v", roles, err)

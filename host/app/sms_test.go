@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -20,9 +21,11 @@ import (
 	"github.com/plenum-vote/plenum/testkit/testhost"
 )
 
-// TestSMSFallback: with the tenant's SMS fallback on and a phone number
-// on the account, a member can pass the second step with a code by text
-// message, and gets a session of one hour at most.
+// TestSMSFallback: in a tenant that requires a second factor, a member
+// without an authenticator app may confirm with a code instead; with the
+// tenant's SMS fallback on and a phone number on the account, the code
+// can come by text message, and the session lasts one hour at most. A
+// member with an authenticator is never offered codes by e-mail or SMS.
 func TestSMSFallback(t *testing.T) {
 	var mu sync.Mutex
 	var texts []sms.Message
@@ -44,12 +47,9 @@ func TestSMSFallback(t *testing.T) {
 	tn := h.CreateTenant(t, "zeta", "Zeta Housing")
 	const email, pw = "kim@zeta.example", "indigo trams cross the river"
 	u := h.CreateUser(t, tn, email, pw, "member")
-	enrol, err := h.App.MFA.BeginTOTP(ctx, tn.ID, u.ID, email)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, _ := totp.GenerateCode(enrol.Secret, time.Now())
-	if err := h.App.MFA.ConfirmTOTP(ctx, tn.ID, u.ID, "test", code); err != nil {
+	set := identity.DefaultSettings()
+	set.MFA = identity.MFAEveryone
+	if err := h.App.Users.SaveSettings(ctx, tn.ID, "test", set, identity.RequestMeta{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.App.Users.SetPhone(ctx, tn.ID, u.ID, "+41 44 123 45 67", identity.RequestMeta{}); err != nil {
@@ -64,7 +64,7 @@ func TestSMSFallback(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.Header.Get("Location") != "/t/zeta/mfa" {
+		if resp.Header.Get("Location") != "/t/zeta/account" {
 			t.Fatalf("sign-in went to %q", resp.Header.Get("Location"))
 		}
 		_, body = get(t, h.Client, base+"/mfa")
@@ -78,7 +78,6 @@ func TestSMSFallback(t *testing.T) {
 	if resp, _ := post(t, h.Client, base+"/mfa/sms", url.Values{"csrf": {testhost.CSRF(t, page)}}); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("SMS while off: %d", resp.StatusCode)
 	}
-	set := identity.DefaultSettings()
 	set.SMSFallback = true
 	if err := h.App.Users.SaveSettings(ctx, tn.ID, "test", set, identity.RequestMeta{}); err != nil {
 		t.Fatal(err)
@@ -110,6 +109,37 @@ func TestSMSFallback(t *testing.T) {
 	}
 	if left := time.Until(sessions[0].ExpiresAt); left > time.Hour || left < 50*time.Minute {
 		t.Fatalf("an SMS session lasts %s", left)
+	}
+
+	// Once the member has an authenticator, codes by SMS or e-mail are no
+	// longer a way in: only the app, a passkey or a recovery code.
+	enrol, err := h.App.MFA.BeginTOTP(ctx, tn.ID, u.ID, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := totp.GenerateCode(enrol.Secret, time.Now())
+	if err := h.App.MFA.ConfirmTOTP(ctx, tn.ID, u.ID, "test", code); err != nil {
+		t.Fatal(err)
+	}
+	h.Client.Jar, _ = cookiejar.New(nil)
+	resp, _ = get(t, h.Client, base+"/signin")
+	_, body := get(t, h.Client, base+"/signin")
+	resp, err = h.Client.PostForm(base+"/signin", url.Values{"csrf": {testhost.CSRF(t, body)}, "email": {email}, "password": {pw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, page = get(t, h.Client, base+"/mfa")
+	if strings.Contains(page, "Text me a code") || strings.Contains(page, "by e-mail") {
+		t.Fatal("codes offered to a member with an authenticator")
+	}
+	for _, path := range []string{"/mfa/sms", "/mfa/email"} {
+		if resp, _ := post(t, h.Client, base+path, url.Values{"csrf": {testhost.CSRF(t, page)}}); resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s with an authenticator: %d", path, resp.StatusCode)
+		}
+	}
+	if resp, _ := post(t, h.Client, base+"/mfa", url.Values{"csrf": {testhost.CSRF(t, page)}, "method": {"email"}, "code": {"123456"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("e-mail code with an authenticator: %d", resp.StatusCode)
 	}
 }
 

@@ -111,8 +111,12 @@ func (s *Server) inviteOne(c *fiber.Ctx, email, name, role string) error {
 	if role == "" {
 		role = "member"
 	}
-	if !s.roleExists(c, role) {
+	r, ok := s.role(c, role)
+	if !ok {
 		return fmt.Errorf("%w: the association has no role %q", identity.ErrInvalid, role)
+	}
+	if missing := s.notHeld(c, r.Permissions); len(missing) > 0 {
+		return fmt.Errorf("%w: you cannot invite someone as %s, which carries permissions you do not hold (%s)", identity.ErrInvalid, role, strings.Join(missing, ", "))
 	}
 	u, _, err := s.deps.Users.Invite(ctx, t.ID, actorOf(c), email, name, s.meta(c))
 	if err != nil && u == nil {
@@ -124,12 +128,33 @@ func (s *Server) inviteOne(c *fiber.Ctx, email, name, role string) error {
 	return err
 }
 
-func (s *Server) roleExists(c *fiber.Ctx, role string) bool {
+// role returns the tenant's role called name.
+func (s *Server) role(c *fiber.Ctx, name string) (access.Role, bool) {
 	roles, err := s.deps.Access.Roles(c.UserContext(), tenantOf(c).ID)
 	if err != nil {
-		return false
+		return access.Role{}, false
 	}
-	return slices.ContainsFunc(roles, func(r access.Role) bool { return r.Name == role })
+	i := slices.IndexFunc(roles, func(r access.Role) bool { return r.Name == name })
+	if i < 0 {
+		return access.Role{}, false
+	}
+	return roles[i], true
+}
+
+// outranks reports whether the target user holds a permission the acting
+// user does not: then the actor may not disable them, reset their second
+// factor or take their roles.
+func (s *Server) outranks(c *fiber.Ctx, targetID string) (bool, error) {
+	held, err := s.deps.Access.RolesOf(c.UserContext(), tenantOf(c).ID, targetID)
+	if err != nil {
+		return false, err
+	}
+	for _, name := range held {
+		if r, ok := s.role(c, name); ok && len(s.notHeld(c, r.Permissions)) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // userError turns a validation error into a message for the form, and
@@ -226,6 +251,14 @@ func (s *Server) adminUserAction(c *fiber.Ctx) error {
 		return err
 	}
 	meta := s.meta(c)
+	if op := c.FormValue("op"); op == "disable" || op == "reset-mfa" || op == "signout-all" {
+		if up, err := s.outranks(c, target.ID); err != nil || up {
+			if err != nil {
+				return err
+			}
+			return s.adminUsersError(c, fiber.StatusForbidden, "This user holds permissions you do not have; someone who holds them can do this.")
+		}
+	}
 	switch c.FormValue("op") {
 	case "disable":
 		if target.ID == userOf(c).ID {
@@ -287,6 +320,11 @@ func (s *Server) adminUserRoles(c *fiber.Ctx) error {
 		}
 		err = s.deps.Access.Assign(ctx, t.ID, actorOf(c), target.ID, role)
 	case "unassign":
+		if r, ok := s.role(c, role); ok {
+			if missing := s.notHeld(c, r.Permissions); len(missing) > 0 {
+				return s.adminUsersError(c, fiber.StatusForbidden, "You cannot take a role with permissions you do not hold yourself: "+strings.Join(missing, ", ")+".")
+			}
+		}
 		if role == access.RoleOwner && target.ID == userOf(c).ID {
 			return s.adminUsersError(c, fiber.StatusUnprocessableEntity, "You cannot take the owner role from yourself; another owner can.")
 		}

@@ -168,7 +168,10 @@ func (s *Server) withUser(gd guard) fiber.Handler {
 		case gd.level == levelAnyStage:
 		case sess.Stage == identity.StageMFA && gd.level != levelPending:
 			return s.owe(c, "/t/"+t.Slug+"/mfa")
-		case sess.Stage == identity.StageEnrol && gd.level != levelEnrol:
+		case sess.Stage == identity.StageEnrol && gd.level != levelEnrol && gd.level != levelPending:
+			// A member who must enrol may instead confirm with a code by
+			// e-mail (or SMS) on the second-step page: the weaker
+			// fallback for those who cannot use an app or passkey.
 			return s.owe(c, "/t/"+t.Slug+"/account")
 		case sess.Stage == identity.StageFull && gd.level == levelPending:
 			return c.Redirect("/t/"+t.Slug+"/", fiber.StatusSeeOther)

@@ -295,7 +295,7 @@ func (s *Server) renderMFAWith(c *fiber.Ctx, status int, msg string, sent, smsSe
 		return err
 	}
 	return s.render(c, status, web.PageMFA, web.MFAData{Frame: f, TOTP: st.TOTP, WebAuthn: st.WebAuthn > 0 && s.deps.Passkeys != nil, RecoveryLeft: st.RecoveryLeft,
-		EmailCode: true, Sent: sent, SMS: smsOK, SMSSent: smsSent})
+		EmailCode: !st.Enrolled(), Sent: sent, SMS: smsOK && !st.Enrolled(), SMSSent: smsSent})
 }
 
 // smsOffered reports whether codes by SMS may be offered to userID: the
@@ -323,6 +323,11 @@ func (s *Server) mfaSMS(c *fiber.Ctx) error {
 	ok, err := s.smsOffered(c, u.ID)
 	if err != nil {
 		return err
+	}
+	if st, err := s.deps.MFA.Factors(c.UserContext(), t.ID, u.ID); err != nil {
+		return err
+	} else if st.Enrolled() {
+		ok = false
 	}
 	if !ok {
 		return errorf(fiber.StatusNotFound, "Codes by text message are not available here.")
@@ -373,6 +378,17 @@ func (s *Server) mfaVerify(c *fiber.Ctx) error {
 	code, method := c.FormValue("code"), c.FormValue("method")
 	if len(code) > 64 {
 		return s.renderMFA(c, fiber.StatusUnauthorized, msgBadCode, false)
+	}
+	if method == "sms" || method == "email" {
+		// Codes by e-mail or SMS are for members without an authenticator
+		// or passkey. For those who have one they would be a way around
+		// it: the mailbox that receives a reset link would also receive
+		// the code. Their fallback is the recovery codes.
+		if st, err := s.deps.MFA.Factors(ctx, t.ID, sess.UserID); err != nil {
+			return err
+		} else if st.Enrolled() {
+			return s.renderMFA(c, fiber.StatusForbidden, "Use your authenticator app, your passkey or a recovery code.", false)
+		}
 	}
 	var verify func() error
 	switch method {
@@ -431,6 +447,11 @@ func isMFARefusal(err error) bool {
 // mfaEmail sends a one-time code by e-mail, the weaker fallback.
 func (s *Server) mfaEmail(c *fiber.Ctx) error {
 	t, u := tenantOf(c), userOf(c)
+	if st, err := s.deps.MFA.Factors(c.UserContext(), t.ID, u.ID); err != nil {
+		return err
+	} else if st.Enrolled() {
+		return s.renderMFA(c, fiber.StatusForbidden, "Use your authenticator app, your passkey or a recovery code.", false)
+	}
 	code, err := s.deps.MFA.IssueCode(c.UserContext(), t.ID, u.ID, mfa.Email, emailCodePurpose)
 	if err != nil {
 		return err
@@ -514,8 +535,19 @@ func (s *Server) account(c *fiber.Ctx) error {
 	return s.renderAccount(c, fiber.StatusOK, "", "", nil, nil)
 }
 
+// freshFor reports whether the session may change the user's factors: a
+// session enrolling its first factor may, a full one needs a recent proof
+// of identity (a borrowed session must not add a lasting way in).
+func freshFor(c *fiber.Ctx) bool {
+	sess := userSessionOf(c)
+	return sess.Stage != identity.StageFull || sess.Recent(time.Now(), reauthWindow)
+}
+
 func (s *Server) totpBegin(c *fiber.Ctx) error {
 	t, u := tenantOf(c), userOf(c)
+	if !freshFor(c) {
+		return s.needReauth(c, "/account")
+	}
 	enrol, err := s.deps.MFA.BeginTOTP(c.UserContext(), t.ID, u.ID, u.Email)
 	if err != nil {
 		return err
@@ -527,6 +559,9 @@ func (s *Server) totpBegin(c *fiber.Ctx) error {
 // since the user's privileges changed — renews the session.
 func (s *Server) totpConfirm(c *fiber.Ctx) error {
 	t, u := tenantOf(c), userOf(c)
+	if !freshFor(c) {
+		return s.needReauth(c, "/account")
+	}
 	ctx := c.UserContext()
 	code := strings.ReplaceAll(c.FormValue("code"), " ", "")
 	if len(code) > 16 {

@@ -45,6 +45,9 @@ func ceremonyRequest(c *fiber.Ctx) (*http.Request, error) {
 
 func (s *Server) passkeyRegisterBegin(c *fiber.Ctx) error {
 	t, u := tenantOf(c), userOf(c)
+	if !freshFor(c) {
+		return errorf(fiber.StatusForbidden, "Adding a passkey needs a recent sign-in: confirm your password on the account page first.")
+	}
 	opts, err := s.deps.Passkeys.BeginRegistration(c.UserContext(), t.ID, u.ID, u.Email)
 	if err != nil {
 		return err
@@ -54,6 +57,9 @@ func (s *Server) passkeyRegisterBegin(c *fiber.Ctx) error {
 
 func (s *Server) passkeyRegisterFinish(c *fiber.Ctx) error {
 	t, u := tenantOf(c), userOf(c)
+	if !freshFor(c) {
+		return errorf(fiber.StatusForbidden, "Adding a passkey needs a recent sign-in: confirm your password on the account page first.")
+	}
 	label := strings.TrimSpace(c.Query("label"))
 	if label == "" {
 		label = "Passkey"
@@ -85,6 +91,9 @@ func (s *Server) passkeyRegisterFinish(c *fiber.Ctx) error {
 
 func (s *Server) passkeyRemove(c *fiber.Ctx) error {
 	t, u := tenantOf(c), userOf(c)
+	if !freshFor(c) {
+		return s.needReauth(c, "/account")
+	}
 	id, err := base64.RawURLEncoding.DecodeString(c.FormValue("credential"))
 	if err != nil || len(id) == 0 || len(id) > 1024 {
 		return errorf(fiber.StatusBadRequest, "No such passkey.")

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -135,8 +137,34 @@ func (s *Server) ssoComplete(c *fiber.Ctx, name, method string, id *sso.Identity
 	t := tenantOf(c)
 	ctx := c.UserContext()
 	meta := s.meta(c)
-	u, created, err := s.deps.Users.ProvisionSSO(ctx, t.ID, name, id.Subject, id.Email, id.Name, meta)
+	p, err := s.deps.SSO.Get(ctx, t.ID, name)
+	if err != nil {
+		return s.ssoFailure(c, name, err)
+	}
+	// The subject is bound to the provider's name *and* the identity
+	// provider it points at: repointing a provider to another issuer does
+	// not carry its users' links along.
+	ip := sha256.Sum256([]byte(string(p.Kind) + "\x00" + p.Config.Issuer + "\x00" + p.Config.SAMLMetadataURL + "\x00" + p.Config.SAMLMetadataXML))
+	key := name + ":" + hex.EncodeToString(ip[:8])
+	// An existing account is linked by its address only when it holds no
+	// more than the member role: an administrator's account is never
+	// taken over by whoever controls a provider.
+	mayLink := func(userID string) (bool, error) {
+		roles, err := s.deps.Access.RolesOf(ctx, t.ID, userID)
+		if err != nil {
+			return false, err
+		}
+		for _, r := range roles {
+			if r != access.RoleMember {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
+	u, created, err := s.deps.Users.ProvisionSSO(ctx, t.ID, key, id.Subject, id.Email, id.Name, meta, mayLink)
 	switch {
+	case errors.Is(err, identity.ErrSSOLinkRefused):
+		return errorf(fiber.StatusUnauthorized, "An account with this e-mail address already exists here and signs in with its password. Sign in with the password; an administrator of your association can help.")
 	case errors.Is(err, identity.ErrInvalidCredentials):
 		return errorf(fiber.StatusUnauthorized, "Your account cannot sign in: it was disabled. An administrator of your association can enable it.")
 	case errors.Is(err, identity.ErrSSOLinked):
@@ -292,6 +320,11 @@ func (s *Server) adminSaveSSO(c *fiber.Ctx) error {
 			return err
 		}
 	case "save":
+		// A provider decides who signs in: changing one needs a recent
+		// proof of identity.
+		if !userSessionOf(c).Recent(time.Now(), reauthWindow) {
+			return s.needReauth(c, "/admin/sso")
+		}
 		p, form, err := providerFromForm(c)
 		if err == nil {
 			err = s.mappableRoles(c, p.Config.RoleMapping)
