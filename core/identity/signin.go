@@ -158,6 +158,16 @@ func (u *Users) RequestReset(ctx context.Context, tenantID, email string, meta R
 	if err != nil {
 		return err
 	}
+	// Counted per address, known or not, before anything else: the answer
+	// is the same either way.
+	if ok, err := u.AllowSend(ctx, tenantID, fmt.Sprintf("%x", idx[:16]), "reset"); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		u.record(ctx, tenantID, Event{Actor: "anonymous", Action: "user.password.reset_request", Target: "user:unknown", Outcome: "failure", Meta: meta,
+			Details: map[string]string{"reason": "too_many"}})
+		return nil
+	}
 	var (
 		row     = new(userRow)
 		token   string
@@ -449,4 +459,22 @@ func (u *Users) guard(ctx context.Context, tenantID, key, userID, step string, m
 		return verr
 	}
 	return u.limiter.Succeed(ctx, tenantID, key, true)
+}
+
+// sendLimit bounds the messages (codes, reset links) one account can
+// cause: five per quarter of an hour, then a pause of at least a quarter.
+func sendLimit() Lockout {
+	return Lockout{AccountThreshold: 5, IPThreshold: 5, Window: Duration(15 * time.Minute),
+		LockFor: Duration(15 * time.Minute), MaxLockFor: Duration(time.Hour), DelayAfter: 5}
+}
+
+// AllowSend counts one message of kind (e.g. "mfa-email", "mfa-sms")
+// caused for userID and reports whether it may go out: sending codes on
+// request must not become a way to flood a mailbox or run up SMS costs.
+func (u *Users) AllowSend(ctx context.Context, tenantID, userID, kind string) (bool, error) {
+	v, err := u.limiter.Reserve(ctx, tenantID, "send:"+kind+":"+userID, "", sendLimit())
+	if err != nil {
+		return false, err
+	}
+	return v.Allowed, nil
 }

@@ -438,3 +438,28 @@ func TestChangePasswordLimited(t *testing.T) {
 		}
 	})
 }
+
+// TestResetRequestsLimited: reset links to one address stop after five
+// in a quarter of an hour, and resume later.
+func TestResetRequestsLimited(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newUserFixture(t, db)
+		ctx := context.Background()
+		f.active(t, f.tenantA, "flood@example.org")
+		for range 8 {
+			if err := f.users.RequestReset(ctx, f.tenantA, "flood@example.org", identity.RequestMeta{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := len(f.mail.of(identity.NoticePasswordReset)); n != 5 {
+			t.Fatalf("%d reset mails, want 5", n)
+		}
+		f.clk.add(31 * time.Minute)
+		if err := f.users.RequestReset(ctx, f.tenantA, "flood@example.org", identity.RequestMeta{}); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(f.mail.of(identity.NoticePasswordReset)); n != 6 {
+			t.Fatalf("%d reset mails after the pause, want 6", n)
+		}
+	})
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/plenum-vote/plenum/core/identity/password"
 	"github.com/plenum-vote/plenum/core/identity/sso"
 	"github.com/plenum-vote/plenum/core/tenancy"
+	"github.com/plenum-vote/plenum/host/egress"
 	"github.com/plenum-vote/plenum/host/mail"
 	"github.com/plenum-vote/plenum/host/notify"
 	"github.com/plenum-vote/plenum/host/redisstate"
@@ -70,7 +71,8 @@ func (a *App) openIdentity(ctx context.Context) error {
 		return fmt.Errorf("access engine: %w", err)
 	}
 	a.Access = access.NewService(a.DB, a.AccessEngine, a.Audit, nil)
-	a.SSO = sso.NewService(a.DB, a.Keys, identityRecorder{log: a.Audit}, sso.Options{})
+	a.SSO = sso.NewService(a.DB, a.Keys, identityRecorder{log: a.Audit},
+		sso.Options{HTTPClient: egress.Client(10*time.Second, cfg.SSOAllowPrivateNetworks)})
 	if cfg.SMS.WebhookURL != "" {
 		if a.SMS, err = sms.NewWebhook(cfg.SMS.WebhookURL, []byte(cfg.SMS.Secret), nil); err != nil {
 			return err

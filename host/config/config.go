@@ -68,6 +68,10 @@ type Config struct {
 	// SMS, when set, sends one-time codes by text message through a
 	// gateway (see host/sms); tenants still decide whether to allow them.
 	SMS SMS `yaml:"sms"`
+	// SSOAllowPrivateNetworks lets tenants' identity providers live on
+	// loopback or private addresses. Off by default: a provider URL must
+	// not let a tenant admin probe the host's own network (host/egress).
+	SSOAllowPrivateNetworks bool `yaml:"sso_allow_private_networks"`
 	// BreachCheckURL, when set, checks new passwords against a
 	// Have-I-Been-Pwned-compatible range API (e.g.
 	// https://api.pwnedpasswords.com). Off by default: the check sends
@@ -257,6 +261,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			return fmt.Errorf("PLENUM_HOST_TENANTS=%q: want true or false", v)
 		}
 		c.HostTenants = b
+	}
+	if v := getenv("PLENUM_SSO_ALLOW_PRIVATE_NETWORKS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("PLENUM_SSO_ALLOW_PRIVATE_NETWORKS=%q: want true or false", v)
+		}
+		c.SSOAllowPrivateNetworks = b
 	}
 	if v := getenv("PLENUM_DEMO"); v != "" {
 		b, err := strconv.ParseBool(v)

@@ -336,6 +336,12 @@ func (s *Server) mfaSMS(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if ok, err := s.deps.Users.AllowSend(c.UserContext(), t.ID, u.ID, "mfa-sms"); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return s.renderMFAWith(c, fiber.StatusTooManyRequests, "Several codes were sent already. Use the newest one, or wait a quarter of an hour.", false, true)
+	}
 	code, err := s.deps.MFA.IssueCode(c.UserContext(), t.ID, u.ID, mfa.SMS, smsCodePurpose)
 	if err != nil {
 		return err
@@ -451,6 +457,12 @@ func (s *Server) mfaEmail(c *fiber.Ctx) error {
 		return err
 	} else if st.Enrolled() {
 		return s.renderMFA(c, fiber.StatusForbidden, "Use your authenticator app, your passkey or a recovery code.", false)
+	}
+	if ok, err := s.deps.Users.AllowSend(c.UserContext(), t.ID, u.ID, "mfa-email"); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return s.renderMFA(c, fiber.StatusTooManyRequests, "Several codes were sent already. Use the newest one, or wait a quarter of an hour.", true)
 	}
 	code, err := s.deps.MFA.IssueCode(c.UserContext(), t.ID, u.ID, mfa.Email, emailCodePurpose)
 	if err != nil {

@@ -75,6 +75,8 @@ func Start(t testing.TB, opts Options) *Host {
 	cfg.MasterKeyFile = filepath.Join(dir, "master.key")
 	cfg.AuditKeyFile = filepath.Join(dir, "audit-signing.key")
 	cfg.ShutdownTimeout = 5 * time.Second
+	// Test identity providers run on loopback.
+	cfg.SSOAllowPrivateNetworks = true
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
