@@ -19,6 +19,7 @@ import (
 	"github.com/plenum-vote/plenum/core/identity/sso"
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/core/tenancy"
+	"github.com/plenum-vote/plenum/core/voting"
 	"github.com/plenum-vote/plenum/host/registry"
 	"github.com/plenum-vote/plenum/testkit/oidctest"
 	"github.com/plenum-vote/plenum/testkit/plugin"
@@ -63,6 +64,8 @@ var scopedProbes = map[string]scopedProbe{
 	"mfa_codes":              probe[MfaCodesProbe](),
 	"mfa_webauthn":           probe[MfaWebauthnProbe](),
 	"mfa_webauthn_sessions":  probe[MfaWebauthnSessionsProbe](),
+	"units":                  probe[voting.Unit](),
+	"unit_owners":            probe[UnitOwnersProbe](),
 	"sso_providers":          probe[SsoProvidersProbe](),
 	"sso_states":             probe[SsoStatesProbe](),
 }
@@ -132,6 +135,10 @@ type (
 	}
 	MfaWebauthnProbe struct {
 		bun.BaseModel `bun:"table:mfa_webauthn"`
+		store.Owned
+	}
+	UnitOwnersProbe struct {
+		bun.BaseModel `bun:"table:unit_owners"`
 		store.Owned
 	}
 	MfaWebauthnSessionsProbe struct {
@@ -277,6 +284,19 @@ func TestIsolation(t *testing.T) {
 		}
 		if _, _, err := h.App.SSO.BeginOIDC(ctx, b.ID, "bravo-idp", h.URL+"/t/bravo/sso/bravo-idp/callback", "/t/bravo/"); err != nil {
 			t.Fatal(err)
+		}
+		units := voting.NewUnits(h.App.DB, h.App.Audit, nil)
+		for _, x := range []struct {
+			tn   *tenancy.Tenant
+			user string
+		}{{a, mustOwner(t, h, a)}, {b, bMember.ID}} {
+			u, err := units.Create(ctx, x.tn.ID, "system", "Flat 1", voting.OneWeight())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := units.AddOwner(ctx, x.tn.ID, "system", u.ID, x.user); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if _, err := h.App.MFA.GenerateRecoveryCodes(ctx, b.ID, bMember.ID, "system"); err != nil {
 			t.Fatal(err)
