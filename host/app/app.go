@@ -26,6 +26,7 @@ import (
 	"github.com/plenum-vote/plenum/core/identity/sso"
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/core/tenancy"
+	"github.com/plenum-vote/plenum/core/voting"
 	"github.com/plenum-vote/plenum/host/config"
 	"github.com/plenum-vote/plenum/host/notify"
 	"github.com/plenum-vote/plenum/host/registry"
@@ -53,6 +54,8 @@ type App struct {
 	// Passkeys registers and checks WebAuthn credentials (nil when the
 	// base URL's host is an IP address).
 	Passkeys *mfa.Passkeys
+	// Units keeps tenants' units and their owners.
+	Units *voting.Units
 	// SMS sends one-time codes by text message; nil when not configured.
 	SMS mfa.SMSSender
 	// Mail sends e-mail: SMTP when configured, else .eml files.
@@ -169,6 +172,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opti
 		SSO:          a.SSO,
 		Passkeys:     a.Passkeys,
 		SMS:          a.SMS,
+		Units:        a.Units,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build server: %w", err)

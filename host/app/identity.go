@@ -18,6 +18,7 @@ import (
 	"github.com/plenum-vote/plenum/core/identity/password"
 	"github.com/plenum-vote/plenum/core/identity/sso"
 	"github.com/plenum-vote/plenum/core/tenancy"
+	"github.com/plenum-vote/plenum/core/voting"
 	"github.com/plenum-vote/plenum/host/egress"
 	"github.com/plenum-vote/plenum/host/mail"
 	"github.com/plenum-vote/plenum/host/notify"
@@ -78,6 +79,7 @@ func (a *App) openIdentity(ctx context.Context) error {
 			return err
 		}
 	}
+	a.Units = voting.NewUnits(a.DB, a.Audit, nil)
 	// Passkeys are bound to a host name (the relying party id), which an
 	// IP address cannot be: a host reached as http://127.0.0.1:8080 offers
 	// TOTP, recovery and e-mail codes but no passkeys.

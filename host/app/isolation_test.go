@@ -211,6 +211,11 @@ var tenantRoutes = map[string]routeCase{
 	"POST /t/:slug/admin/users/import":          {method: "POST", path: "/t/{a}/admin/users/import", want: 422},
 	"POST /t/:slug/admin/users/:id":             {method: "POST", path: "/t/{a}/admin/users/{buser}", form: url.Values{"op": {"disable"}}, want: 404},
 	"POST /t/:slug/admin/users/:id/roles":       {method: "POST", path: "/t/{a}/admin/users/{buser}/roles", form: url.Values{"op": {"assign"}, "role": {"owner"}}, want: 404},
+	"GET /t/:slug/admin/units":                  {method: "GET", path: "/t/{a}/admin/units", want: 200},
+	"GET /t/:slug/admin/units.csv":              {method: "GET", path: "/t/{a}/admin/units.csv", want: 200},
+	"POST /t/:slug/admin/units":                 {method: "POST", path: "/t/{a}/admin/units", form: url.Values{"label": {"Flat 9"}, "weight": {"1/4"}}, want: 303},
+	"POST /t/:slug/admin/units/import":          {method: "POST", path: "/t/{a}/admin/units/import", want: 422},
+	"POST /t/:slug/admin/units/:id":             {method: "POST", path: "/t/{a}/admin/units/{bunit}", form: url.Values{"op": {"delete"}}, want: 404},
 	"GET /t/:slug/admin/roles":                  {method: "GET", path: "/t/{a}/admin/roles", want: 200},
 	"POST /t/:slug/admin/roles":                 {method: "POST", path: "/t/{a}/admin/roles", form: url.Values{"name": {"treasurer"}, "perm": {"results.read"}}, want: 303},
 	"GET /t/:slug/admin/policy":                 {method: "GET", path: "/t/{a}/admin/policy", want: 200},
@@ -286,6 +291,7 @@ func TestIsolation(t *testing.T) {
 			t.Fatal(err)
 		}
 		units := voting.NewUnits(h.App.DB, h.App.Audit, nil)
+		var bUnit string
 		for _, x := range []struct {
 			tn   *tenancy.Tenant
 			user string
@@ -297,6 +303,7 @@ func TestIsolation(t *testing.T) {
 			if err := units.AddOwner(ctx, x.tn.ID, "system", u.ID, x.user); err != nil {
 				t.Fatal(err)
 			}
+			bUnit = u.ID
 		}
 		if _, err := h.App.MFA.GenerateRecoveryCodes(ctx, b.ID, bMember.ID, "system"); err != nil {
 			t.Fatal(err)
@@ -347,7 +354,7 @@ func TestIsolation(t *testing.T) {
 
 		// Every tenant route has a case; asked in A's space by A's owner,
 		// nothing of B's comes back and nothing of B's changes.
-		repl := strings.NewReplacer("{a}", a.Slug, "{buser}", bMember.ID, "{bsession}", bSessions[0].ID, "{btoken}", bToken)
+		repl := strings.NewReplacer("{a}", a.Slug, "{buser}", bMember.ID, "{bsession}", bSessions[0].ID, "{btoken}", bToken, "{bunit}", bUnit)
 		for _, r := range h.App.Server.App().GetRoutes(true) {
 			if !strings.HasPrefix(r.Path, "/t/:slug") || r.Method == "HEAD" || r.Method == "USE" {
 				continue
@@ -431,6 +438,9 @@ func TestIsolation(t *testing.T) {
 		}
 		if _, err := h.App.Users.Link(ctx, b.ID, bToken); err != nil {
 			t.Errorf("B's invitation: %v", err)
+		}
+		if list, err := h.App.Units.List(ctx, b.ID); err != nil || len(list) != 1 {
+			t.Errorf("B's units: %v %v", list, err)
 		}
 		if p, err := h.App.SSO.Get(ctx, b.ID, "bravo-idp"); err != nil || !p.Enabled {
 			t.Errorf("B's sso provider: %+v %v", p, err)

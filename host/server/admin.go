@@ -106,6 +106,13 @@ func (s *Server) adminUsersError(c *fiber.Ctx, status int, msg string) error {
 // from the admin: a role the tenant lacks is refused before anyone is
 // invited.
 func (s *Server) inviteOne(c *fiber.Ctx, email, name, role string) error {
+	_, err := s.invite(c, email, name, role)
+	return err
+}
+
+// invite is inviteOne returning the invited user's id (also when the
+// account was made but its e-mail failed).
+func (s *Server) invite(c *fiber.Ctx, email, name, role string) (string, error) {
 	t := tenantOf(c)
 	ctx := c.UserContext()
 	if role == "" {
@@ -113,19 +120,19 @@ func (s *Server) inviteOne(c *fiber.Ctx, email, name, role string) error {
 	}
 	r, ok := s.role(c, role)
 	if !ok {
-		return fmt.Errorf("%w: the association has no role %q", identity.ErrInvalid, role)
+		return "", fmt.Errorf("%w: the association has no role %q", identity.ErrInvalid, role)
 	}
 	if missing := s.notHeld(c, r.Permissions); len(missing) > 0 {
-		return fmt.Errorf("%w: you cannot invite someone as %s, which carries permissions you do not hold (%s)", identity.ErrInvalid, role, strings.Join(missing, ", "))
+		return "", fmt.Errorf("%w: you cannot invite someone as %s, which carries permissions you do not hold (%s)", identity.ErrInvalid, role, strings.Join(missing, ", "))
 	}
 	u, _, err := s.deps.Users.Invite(ctx, t.ID, actorOf(c), email, name, s.meta(c))
 	if err != nil && u == nil {
-		return err
+		return "", err
 	}
 	if aerr := s.deps.Access.Assign(ctx, t.ID, actorOf(c), u.ID, role); aerr != nil {
-		return aerr
+		return u.ID, aerr
 	}
-	return err
+	return u.ID, err
 }
 
 // role returns the tenant's role called name.

@@ -291,6 +291,8 @@ func flashText(key string) string {
 		return "Your passkey was added."
 	case "passkey-removed":
 		return "The passkey was removed."
+	case "unit":
+		return "The units were updated."
 	case "phone":
 		return "Your phone number was saved."
 	case "welcome":

@@ -149,6 +149,7 @@ func (s *Server) bindTenant(app *fiber.App) {
 	s.tenantRoute(g, fiber.MethodGet, "/", public(), s.tenantHome)
 	s.bindMember(g)
 	s.bindAdmin(g)
+	s.bindUnits(g)
 	if s.deps.SSO != nil {
 		s.bindSSO(g)
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/plenum-vote/plenum/core/identity/sso"
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/core/tenancy"
+	"github.com/plenum-vote/plenum/core/voting"
 	"github.com/plenum-vote/plenum/host/web"
 )
 
@@ -117,6 +118,9 @@ type Deps struct {
 	// Passkeys registers and checks WebAuthn credentials; nil when the
 	// base URL has no host name a relying party id can be made of.
 	Passkeys *mfa.Passkeys
+	// Units keeps the tenant's units and owners; nil leaves the units
+	// pages out.
+	Units *voting.Units
 	// SMS sends sign-in codes by text message, the weakest fallback,
 	// offered only where a tenant allows it; nil when not configured.
 	SMS mfa.SMSSender

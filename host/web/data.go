@@ -295,3 +295,19 @@ type ReauthData struct {
 	// Return is the tenant path to go back to.
 	Return string
 }
+
+// AdminUnitsData fills PageAdminUnits.
+type AdminUnitsData struct {
+	Frame
+	Units    []UnitRow
+	Imported *ImportResult
+}
+
+// UnitRow is one unit with its weight and owners.
+type UnitRow struct {
+	ID, Label, Weight string
+	Owners            []UnitOwner
+}
+
+// UnitOwner is one owner of a unit.
+type UnitOwner struct{ UserID, Email string }

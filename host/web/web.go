@@ -44,12 +44,13 @@ const (
 	PageAdminPolicy   = "admin_policy"   // data: AdminPolicyData
 	PageAdminSecurity = "admin_security" // data: AdminSecurityData
 	PageReauth        = "reauth"         // data: ReauthData
+	PageAdminUnits    = "admin_units"    // data: AdminUnitsData
 	PageAdminSSO      = "admin_sso"      // data: AdminSSOData
 )
 
 var pageNames = []string{PageIndex, PageTenant, PageSignIn, PageConsole, PageError,
 	PageMemberSignIn, PageMFA, PageLink, PageReset, PageAccount, PageNotice,
-	PageAdminUsers, PageAdminRoles, PageAdminPolicy, PageAdminSecurity, PageReauth, PageAdminSSO}
+	PageAdminUsers, PageAdminRoles, PageAdminPolicy, PageAdminSecurity, PageReauth, PageAdminUnits, PageAdminSSO}
 
 // Pages are the parsed page templates, each combined with the layout. They
 // are safe for concurrent use.

@@ -44,6 +44,8 @@ func TestPagesRender(t *testing.T) {
 			Roles: []RoleRow{{Name: hostile, Permissions: map[string]bool{"users.read": true}}}}, "<title>Roles", "✔"},
 		{PageAdminPolicy, AdminPolicyData{Frame: frame, CanManage: true, Source: hostile, Issues: []string{hostile}, Failures: []string{hostile},
 			Explain: &ExplainResult{Clause: hostile, Steps: []string{hostile}}, History: []VersionRow{{Number: 1, Comment: hostile, Current: true}}}, "<title>Policy", `id="policy-live"`},
+		{PageAdminUnits, AdminUnitsData{Frame: frame, Units: []UnitRow{{ID: "u1", Label: hostile, Weight: "1/3", Owners: []UnitOwner{{UserID: "x", Email: hostile}}}},
+			Imported: &ImportResult{Errors: []string{hostile}}}, "<title>Units", `value="remove-owner"`},
 		{PageReauth, ReauthData{Frame: frame, Return: hostile}, "<title>Confirm your password", `name="return"`},
 		{PageAdminSecurity, AdminSecurityData{Frame: frame, CanManage: true, MinPasswordLength: 12, MFA: "admins", Locks: []UserRow{{Email: hostile}}}, "<title>Security", `value="admins" selected`},
 	}
