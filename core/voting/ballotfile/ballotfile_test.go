@@ -70,15 +70,9 @@ func TestParseBLT(t *testing.T) {
 		{name: "empty", in: "", err: "ends before"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := ballotfile.ParseBLT(strings.NewReader(tc.in))
-			if tc.err != "" {
-				if !errors.Is(err, ballotfile.ErrInvalid) || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want one mentioning %q", err, tc.err)
-				}
+			p := parseCase(t, ballotfile.ParseBLT, tc.in, tc.err)
+			if p == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := flat(p); got != tc.want || p.Seats != tc.seats || len(p.Withdrawn) != tc.withdrawn {
 				t.Fatalf("got %q seats %d withdrawn %v", got, p.Seats, p.Withdrawn)
@@ -104,15 +98,9 @@ func TestParseCSV(t *testing.T) {
 		{name: "empty", in: "", err: "no header"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := ballotfile.ParseCSV(strings.NewReader(tc.in))
-			if tc.err != "" {
-				if !errors.Is(err, ballotfile.ErrInvalid) || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want one mentioning %q", err, tc.err)
-				}
+			p := parseCase(t, ballotfile.ParseCSV, tc.in, tc.err)
+			if p == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := flat(p); got != tc.want {
 				t.Fatalf("got %q, want %q (candidates %q)", got, tc.want, p.Candidates)
@@ -265,4 +253,21 @@ func checkProfile(t *testing.T, parse func(io.Reader) (*ballotfile.Profile, erro
 			}
 		}
 	}
+}
+
+// parseCase parses in and checks the outcome: an ErrInvalid mentioning
+// wantErr (then it returns nil), or success when wantErr is empty.
+func parseCase(t *testing.T, parse func(io.Reader) (*ballotfile.Profile, error), in, wantErr string) *ballotfile.Profile {
+	t.Helper()
+	p, err := parse(strings.NewReader(in))
+	if wantErr != "" {
+		if !errors.Is(err, ballotfile.ErrInvalid) || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want one mentioning %q", err, wantErr)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
