@@ -359,7 +359,9 @@ func (s *Ballots) List(ctx context.Context, tenantID string, states ...string) (
 
 // CloseDue closes the tenant's open ballots whose closing time has passed
 // (the host's scheduler calls it; reads call it too).
-func (s *Ballots) CloseDue(ctx context.Context, tenantID string) error { return s.closeDue(ctx, tenantID) }
+func (s *Ballots) CloseDue(ctx context.Context, tenantID string) error {
+	return s.closeDue(ctx, tenantID)
+}
 
 func (s *Ballots) closeDue(ctx context.Context, tenantID string) error {
 	now := s.stamp()

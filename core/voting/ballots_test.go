@@ -69,9 +69,9 @@ type ballotFixture struct {
 	tallier *countingTallier
 	clock   *clock
 	a, b    string
-	owners  []string         // users of tenant a
-	unitIDs []string         // units of tenant a: unit i is owned by owners[i], unit 0 also by owners[1]
-	other   string           // a user of tenant b
+	owners  []string // users of tenant a
+	unitIDs []string // units of tenant a: unit i is owned by owners[i], unit 0 also by owners[1]
+	other   string   // a user of tenant b
 }
 
 func newBallotFixture(t *testing.T, db *store.DB) *ballotFixture {

@@ -57,12 +57,12 @@ var thresholdPresets = map[string]sdk.Threshold{
 // Methods names the tally plugins a ballot may use and the rules each
 // knows; the first rule is the default.
 var methods = map[string][]string{
-	"majority":   {"simple_majority", "absolute_majority", "qualified"},
-	"plurality":  {"plurality"},
-	"approval":   {"approval"},
-	"irv":        {"irv"},
-	"stv":        {"stv"},
-	"condorcet":  {"condorcet"},
+	"majority":  {"simple_majority", "absolute_majority", "qualified"},
+	"plurality": {"plurality"},
+	"approval":  {"approval"},
+	"irv":       {"irv"},
+	"stv":       {"stv"},
+	"condorcet": {"condorcet"},
 }
 
 // MethodsFor lists the tally methods for a kind of ballot.
