@@ -82,6 +82,9 @@ const (
 	NoticeFactorAdded     NoticeKind = "factor_added"
 	// NoticeSignInCode carries a one-time sign-in code in Token.
 	NoticeSignInCode NoticeKind = "signin_code"
+	// NoticeBallotReminder reminds an owner whose unit has not voted:
+	// Detail is the ballot's title, Token its id, Expires its closing time.
+	NoticeBallotReminder NoticeKind = "ballot_reminder"
 )
 
 // Notice is a message to a user. The host turns it into an e-mail.
@@ -346,6 +349,30 @@ func (u *Users) Get(ctx context.Context, tenantID, id string) (*User, error) {
 	row := new(userRow)
 	err := u.scoped(ctx, tenantID, false, func(ctx context.Context, tx *store.Tx) error {
 		return tx.Select(row).Where("id = ?", id).Scan(ctx)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read user: %w", err)
+	}
+	return u.open(ctx, row)
+}
+
+// ByEmail returns the tenant's user with the address, found by its blind
+// index.
+func (u *Users) ByEmail(ctx context.Context, tenantID, email string) (*User, error) {
+	email, err := normalizeEmail(email)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	idx, err := u.emailIndex(ctx, tenantID, email)
+	if err != nil {
+		return nil, err
+	}
+	row := new(userRow)
+	err = u.scoped(ctx, tenantID, false, func(ctx context.Context, tx *store.Tx) error {
+		return tx.Select(row).Where("email_index = ?", idx).Scan(ctx)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound

@@ -304,3 +304,18 @@ func (s *Ballots) NonVoters(ctx context.Context, tenantID, ballotID string) ([]s
 	}
 	return out, nil
 }
+
+// Reminded records that reminders were sent to the owners of units that
+// had not voted.
+func (s *Ballots) Reminded(ctx context.Context, tenantID, actor, ballotID string, sent int) {
+	_ = s.tx(ctx, tenantID, true, func(ctx context.Context, tx *store.Tx) error {
+		return s.record(ctx, tx, actor, "ballot.remind", "ballot:"+ballotID, map[string]string{"sent": fmt.Sprint(sent)})
+	})
+}
+
+// Exported records that a ballot's result was exported.
+func (s *Ballots) Exported(ctx context.Context, tenantID, actor, ballotID string) {
+	_ = s.tx(ctx, tenantID, true, func(ctx context.Context, tx *store.Tx) error {
+		return s.record(ctx, tx, actor, "ballot.export", "ballot:"+ballotID, nil)
+	})
+}

@@ -56,6 +56,8 @@ type App struct {
 	Passkeys *mfa.Passkeys
 	// Units keeps tenants' units and their owners.
 	Units *voting.Units
+	// Ballots runs ballots, votes and tallies.
+	Ballots *voting.Ballots
 	// SMS sends one-time codes by text message; nil when not configured.
 	SMS mfa.SMSSender
 	// Mail sends e-mail: SMTP when configured, else .eml files.
@@ -152,6 +154,9 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opti
 		return nil, fmt.Errorf("plugin runtime: %w", err)
 	}
 	a.Runner = registry.NewRunner(a.Registry, a.Plugins)
+	if err := a.openVoting(); err != nil {
+		return nil, err
+	}
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Server, err = server.New(server.Options{
 		BaseURL:        cfg.BaseURL,
@@ -173,6 +178,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opti
 		Passkeys:     a.Passkeys,
 		SMS:          a.SMS,
 		Units:        a.Units,
+		Ballots:      a.Ballots,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build server: %w", err)

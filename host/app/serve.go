@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -31,7 +32,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, ready func(addr net.Ad
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
+		var wg sync.WaitGroup
+		wg.Go(func() { a.votingLoop(jobs, time.Minute) })
 		a.checkpointLoop(jobs)
+		wg.Wait()
 	}()
 
 	select {

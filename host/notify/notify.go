@@ -135,6 +135,10 @@ func (m *Mailer) compose(t *tenancy.Tenant, n identity.Notice) (string, string, 
 		subject = "Your sign-in code for " + t.Name
 		fmt.Fprintf(&b, "Your code is:\n\n    %s\n\nIt works once, until %s. Nobody from the association will ever ask you for it.\n", n.Token, when(n.Expires))
 		b.WriteString(from(n))
+	case identity.NoticeBallotReminder:
+		subject = "Reminder: vote on " + n.Detail
+		fmt.Fprintf(&b, "Your unit has not voted yet on \"%s\". Voting closes %s.\n\n", n.Detail, when(n.Expires))
+		fmt.Fprintf(&b, "Vote here:\n\n%s\n\nIf your unit has several owners, one vote counts for all of them.\n", m.tenantURL(t, "/ballots/"+n.Token))
 	default:
 		return "", "", fmt.Errorf("notice %q: no message for it", n.Kind)
 	}

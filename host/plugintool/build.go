@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,29 +112,21 @@ func sourceKey(dir, root string) (string, error) {
 		}
 	}
 	var files []string
-	sdkDirs := []string{filepath.Join(root, "sdk")}
-	if local := replacedPlenum(root); local != "" {
-		// A plugin built against a local checkout depends on that
-		// checkout's sdk, which go.mod and go.sum do not pin.
-		sdkDirs = append(sdkDirs, filepath.Join(local, "sdk"))
+	dirs, err := localDeps(dir)
+	if err != nil {
+		return "", err
 	}
-	for _, d := range append([]string{dir}, sdkDirs...) {
-		err := filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			// Sub-packages count (a plugin may import its own); hidden
-			// directories and testdata do not.
-			if e.IsDir() && p != d && (strings.HasPrefix(e.Name(), ".") || e.Name() == "testdata") {
-				return filepath.SkipDir
-			}
-			if !e.IsDir() && strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go") {
+	for _, d := range dirs {
+		// Each package's own files: the packages it imports are listed
+		// themselves.
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			return "", err
+		}
+		for _, e := range entries {
+			if p := filepath.Join(d, e.Name()); !e.IsDir() && strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go") {
 				files = append(files, p)
 			}
-			return nil
-		})
-		if err != nil && !os.IsNotExist(err) {
-			return "", err
 		}
 	}
 	sort.Strings(files)
@@ -147,27 +138,27 @@ func sourceKey(dir, root string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:32], nil
 }
 
-// replacedPlenum returns the local directory that the module at root
-// replaces github.com/plenum-vote/plenum with, if any.
-func replacedPlenum(root string) string {
-	b, err := os.ReadFile(filepath.Join(root, "go.mod"))
+// localDeps lists the directories of the packages the plugin in dir
+// builds from that are not pinned by go.sum: its own, and every package of
+// its module or of a module replaced by a local directory that it imports,
+// directly or not (the sdk, shared counting code, …), as the wasm build
+// sees them.
+func localDeps(dir string) ([]string, error) {
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{if .Module}}{{if or .Module.Main .Module.Replace}}{{.Dir}}{{end}}{{end}}", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return ""
+		return nil, fmt.Errorf("list the plugin's packages: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "replace"))
-		if !strings.HasPrefix(line, "github.com/plenum-vote/plenum ") && !strings.HasPrefix(line, "github.com/plenum-vote/plenum=") {
-			continue
-		}
-		if _, target, ok := strings.Cut(line, "=>"); ok {
-			target = strings.TrimSpace(target)
-			if strings.HasPrefix(target, ".") || strings.HasPrefix(target, "/") {
-				if !filepath.IsAbs(target) {
-					target = filepath.Join(root, target)
-				}
-				return target
-			}
+	var dirs []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			dirs = append(dirs, line)
 		}
 	}
-	return ""
+	return dirs, nil
 }
+

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -264,6 +266,11 @@ func (s *Server) frame(c *fiber.Ctx) web.Frame {
 // flashText returns the confirmation a redirect names. It is a fixed
 // list, so that no text from the URL is ever shown.
 func flashText(key string) string {
+	if n, ok := strings.CutPrefix(key, "ballot-remind-"); ok {
+		if _, err := strconv.Atoi(n); err == nil {
+			return "Reminders were sent to " + n + " owner(s) of units that have not voted."
+		}
+	}
 	switch key {
 	case "password":
 		return "Your password was changed. Other sessions were signed out."
@@ -275,6 +282,28 @@ func flashText(key string) string {
 		return "The session was signed out."
 	case "revoked-all":
 		return "Every other session was signed out."
+	case "ballot":
+		return "The ballot was saved as a draft. Check the rules, then open it."
+	case "ballot-open":
+		return "The ballot is open: its rules are frozen and every eligible unit has its vote."
+	case "ballot-close":
+		return "The ballot is closed."
+	case "ballot-tally":
+		return "The votes are counted. Check the result, then publish it."
+	case "ballot-publish":
+		return "The result is published to the members, with the receipts counted."
+	case "ballot-update":
+		return "The draft was saved."
+	case "ballot-decide":
+		return "The decision was recorded."
+	case "ballot-deleted":
+		return "The draft was deleted."
+	case "paper":
+		return "The paper ballot was recorded."
+	case "proxy":
+		return "The proxy was recorded."
+	case "proxy-ended":
+		return "The proxy was ended."
 	case "invited":
 		return "The invitation was sent."
 	case "user":

@@ -150,6 +150,7 @@ func (s *Server) bindTenant(app *fiber.App) {
 	s.bindMember(g)
 	s.bindAdmin(g)
 	s.bindUnits(g)
+	s.bindBallots(g)
 	if s.deps.SSO != nil {
 		s.bindSSO(g)
 	}
@@ -172,7 +173,13 @@ func (s *Server) tenantHome(c *fiber.Ctx) error {
 			}
 		}
 	}
-	return s.render(c, fiber.StatusOK, web.PageTenant, web.TenantData{Frame: s.frame(c), Name: t.Name})
+	d := web.TenantData{Frame: s.frame(c), Name: t.Name}
+	if userOf(c) != nil && principalOf(c) != nil {
+		if err := s.memberHome(c, &d); err != nil {
+			return err
+		}
+	}
+	return s.render(c, fiber.StatusOK, web.PageTenant, d)
 }
 
 // hostTenant returns the tenant owning the request's host name, or nil.

@@ -121,6 +121,8 @@ type Deps struct {
 	// Units keeps the tenant's units and owners; nil leaves the units
 	// pages out.
 	Units *voting.Units
+	// Ballots runs the tenant's ballots; nil leaves the voting pages out.
+	Ballots *voting.Ballots
 	// SMS sends sign-in codes by text message, the weakest fallback,
 	// offered only where a tenant allows it; nil when not configured.
 	SMS mfa.SMSSender

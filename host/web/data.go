@@ -10,6 +10,14 @@ type TenantData struct {
 	Frame
 	// Name is the association's name.
 	Name string
+	// Units are the member's units; Open the ballots they may vote on and
+	// Results the published ones; Proxies those they gave or hold.
+	Units   []UnitLine
+	Open    []BallotLine
+	Results []BallotLine
+	Proxies []ProxyLine
+	// Officer links to the ballot administration.
+	Officer bool
 }
 
 // SignInData fills PageSignIn, the operator sign-in form.

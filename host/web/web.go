@@ -50,7 +50,8 @@ const (
 
 var pageNames = []string{PageIndex, PageTenant, PageSignIn, PageConsole, PageError,
 	PageMemberSignIn, PageMFA, PageLink, PageReset, PageAccount, PageNotice,
-	PageAdminUsers, PageAdminRoles, PageAdminPolicy, PageAdminSecurity, PageReauth, PageAdminUnits, PageAdminSSO}
+	PageAdminUsers, PageAdminRoles, PageAdminPolicy, PageAdminSecurity, PageReauth, PageAdminUnits, PageAdminSSO,
+	PageBallot, PageResults, PageAdminBallots, PageAdminBallot}
 
 // Pages are the parsed page templates, each combined with the layout. They
 // are safe for concurrent use.
@@ -61,7 +62,7 @@ type Pages struct {
 // Load parses every page with the layout. It fails only if a template is
 // broken, which the package's tests catch.
 func Load() (*Pages, error) {
-	funcs := template.FuncMap{"asset": AssetURL}
+	funcs := template.FuncMap{"asset": AssetURL, "add": func(a, b int) int { return a + b }, "list": func(s ...string) []string { return s }}
 	p := &Pages{byName: make(map[string]*template.Template, len(pageNames))}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/"+name+".html")

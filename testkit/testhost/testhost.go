@@ -43,6 +43,9 @@ type Options struct {
 	// text over loopback — testkit/mailtest's server. Otherwise mail is
 	// written as files into the data directory.
 	SMTP string
+	// Tally installs the first-party tally plugins, built from the source
+	// tree (cached by content), as `plenum serve` does in the source tree.
+	Tally bool
 }
 
 // SMSSecret signs the test host's SMS webhook requests.
@@ -113,6 +116,17 @@ func Start(t testing.TB, opts Options) *Host {
 		ln.Close()
 		a.Close()
 		t.Fatalf("bootstrap: %v", err)
+	}
+	if opts.Tally {
+		root := app.SourceRoot()
+		if root == "" {
+			t.Fatal("tally plugins: not inside the source tree")
+		}
+		if _, err := a.InstallBundled(ctx, root, nil); err != nil {
+			cancel()
+			a.Close()
+			t.Fatalf("tally plugins: %v", err)
+		}
 	}
 	done := make(chan error, 1)
 	ready := make(chan struct{})

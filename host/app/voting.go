@@ -1,0 +1,109 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/plenum-vote/plenum/core/voting"
+	"github.com/plenum-vote/plenum/host/plugintool"
+	"github.com/plenum-vote/plenum/host/registry"
+)
+
+// BundledMethods are the first-party tally plugins a ballot may name, by
+// folder under plugins/.
+var BundledMethods = []string{"majority", "plurality", "approval", "irv", "stv", "condorcet"}
+
+// openVoting builds the ballot service over the tally plugins.
+func (a *App) openVoting() error {
+	b, err := voting.NewBallots(a.DB, a.Audit, a.Keys, a.Runner.Tallier(), nil)
+	if err != nil {
+		return fmt.Errorf("ballots: %w", err)
+	}
+	a.Ballots = b
+	return nil
+}
+
+// SourceRoot returns the root of Plenum's source tree when the process
+// runs inside it (as `go tool task run` does), or "".
+func SourceRoot() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.Contains(string(b), "module github.com/plenum-vote/plenum\n") {
+			if _, err := os.Stat(filepath.Join(dir, "plugins", "majority")); err == nil {
+				return dir
+			}
+			return ""
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// InstallBundled builds the first-party tally plugins from the source tree
+// at root and installs those not yet installed in that version. They are
+// the operator's own build of Plenum's code, so they are accepted
+// unsigned; everything else still needs a trusted signature.
+func (a *App) InstallBundled(ctx context.Context, root string, build func(dir string) ([]byte, error)) (int, error) {
+	if build == nil {
+		build = plugintool.Build
+	}
+	n := 0
+	for _, name := range BundledMethods {
+		dir := filepath.Join(root, "plugins", name)
+		manifest, err := os.ReadFile(filepath.Join(dir, "plugin.json"))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("plugin %s: %w", name, err)
+		}
+		module, err := build(dir)
+		if err != nil {
+			return n, fmt.Errorf("build plugin %s: %w", name, err)
+		}
+		_, err = a.Registry.Install(ctx, registry.InstallRequest{Module: module, Manifest: manifest, AllowUnsigned: true, Actor: "system:bundled"})
+		if err != nil && !errors.Is(err, registry.ErrExists) {
+			return n, fmt.Errorf("install plugin %s: %w", name, err)
+		}
+		if err == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// votingLoop closes ballots whose time is up, every interval, so that
+// results can be counted without anyone opening the ballot first.
+func (a *App) votingLoop(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			tenants, err := a.Tenants.List(ctx, false)
+			if err != nil {
+				a.Logger.Error("close due ballots", "error", err)
+				continue
+			}
+			for _, tn := range tenants {
+				if err := a.Ballots.CloseDue(ctx, tn.ID); err != nil && ctx.Err() == nil {
+					a.Logger.Error("close due ballots", "tenant", tn.ID, "error", err)
+				}
+			}
+		}
+	}
+}
