@@ -161,4 +161,3 @@ func localDeps(dir string) ([]string, error) {
 	}
 	return dirs, nil
 }
-
