@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -68,6 +69,11 @@ var scopedProbes = map[string]scopedProbe{
 	"unit_owners":            probe[UnitOwnersProbe](),
 	"sso_providers":          probe[SsoProvidersProbe](),
 	"sso_states":             probe[SsoStatesProbe](),
+	"ballots":                probe[voting.Ballot](),
+	"ballot_rights":          probe[BallotRightsProbe](),
+	"votes":                  probe[voting.Vote](),
+	"vote_resolutions":       probe[voting.Resolution](),
+	"proxies":                probe[voting.Proxy](),
 }
 
 // probe counts B's rows of T's table with a condition that would widen
@@ -153,6 +159,10 @@ type (
 		bun.BaseModel `bun:"table:sso_states"`
 		store.Owned
 	}
+	BallotRightsProbe struct {
+		bun.BaseModel `bun:"table:ballot_rights"`
+		store.Owned
+	}
 )
 
 // platformTables have a tenant_id column but are platform data, reached
@@ -178,59 +188,72 @@ type routeCase struct {
 // tenantRoutes has a case for every route under /t/:slug: the test fails
 // when a route is missing, so new routes join this test as they are added.
 var tenantRoutes = map[string]routeCase{
-	"GET /t/:slug/":                             {method: "GET", path: "/t/{a}/", want: 200},
-	"GET /t/:slug/signin":                       {method: "GET", path: "/t/{a}/signin", want: 303},
-	"POST /t/:slug/signin":                      {method: "POST", path: "/t/{a}/signin", form: url.Values{"email": {"owner@bravo.example"}, "password": {bPassword}}, want: 403},
-	"POST /t/:slug/signout":                     {method: "POST", path: "/t/{a}/signout", want: 303, fresh: true},
-	"GET /t/:slug/reset":                        {method: "GET", path: "/t/{a}/reset", want: 200},
-	"POST /t/:slug/reset":                       {method: "POST", path: "/t/{a}/reset", form: url.Values{"email": {"member@bravo.example"}}, want: 403},
-	"GET /t/:slug/link/:token":                  {method: "GET", path: "/t/{a}/link/{btoken}", want: 410},
-	"POST /t/:slug/link":                        {method: "POST", path: "/t/{a}/link", form: url.Values{"token": {"{btoken}"}, "password": {bPassword}, "confirm": {bPassword}}, want: 403},
-	"GET /t/:slug/mfa":                          {method: "GET", path: "/t/{a}/mfa", want: 303},
-	"POST /t/:slug/mfa":                         {method: "POST", path: "/t/{a}/mfa", form: url.Values{"method": {"totp"}, "code": {"123456"}}, want: 303},
-	"POST /t/:slug/mfa/email":                   {method: "POST", path: "/t/{a}/mfa/email", want: 303},
-	"GET /t/:slug/account":                      {method: "GET", path: "/t/{a}/account", want: 200},
-	"POST /t/:slug/account/totp":                {method: "POST", path: "/t/{a}/account/totp", want: 200},
-	"POST /t/:slug/account/totp/confirm":        {method: "POST", path: "/t/{a}/account/totp/confirm", form: url.Values{"code": {"000000"}}, want: 422},
-	"POST /t/:slug/account/passkeys/begin":      {method: "POST", path: "/t/{a}/account/passkeys/begin", want: 200},
-	"POST /t/:slug/account/passkeys/finish":     {method: "POST", path: "/t/{a}/account/passkeys/finish", form: url.Values{"user": {"{buser}"}}, want: 422},
-	"POST /t/:slug/account/passkeys/remove":     {method: "POST", path: "/t/{a}/account/passkeys/remove", form: url.Values{"credential": {"AAAA"}}, want: 404},
-	"POST /t/:slug/mfa/passkey/begin":           {method: "POST", path: "/t/{a}/mfa/passkey/begin", want: 303},
-	"POST /t/:slug/mfa/passkey/finish":          {method: "POST", path: "/t/{a}/mfa/passkey/finish", want: 303},
-	"GET /t/:slug/reauth":                       {method: "GET", path: "/t/{a}/reauth?return=/t/bravo/admin/users", want: 200},
-	"POST /t/:slug/reauth":                      {method: "POST", path: "/t/{a}/reauth", form: url.Values{"password": {bPassword}, "return": {"/t/bravo/admin/users"}}, want: 401},
-	"POST /t/:slug/mfa/sms":                     {method: "POST", path: "/t/{a}/mfa/sms", want: 303},
-	"POST /t/:slug/account/phone":               {method: "POST", path: "/t/{a}/account/phone", form: url.Values{"phone": {"+41 44 123 45 67"}}, want: 303},
-	"POST /t/:slug/account/recovery":            {method: "POST", path: "/t/{a}/account/recovery", want: 200},
-	"POST /t/:slug/account/password":            {method: "POST", path: "/t/{a}/account/password", form: url.Values{"current": {bPassword}, "next": {"another long passphrase for alpha"}}, want: 422},
-	"POST /t/:slug/account/sessions/revoke":     {method: "POST", path: "/t/{a}/account/sessions/revoke", form: url.Values{"session": {"{bsession}"}}, want: 404},
-	"POST /t/:slug/account/sessions/revoke-all": {method: "POST", path: "/t/{a}/account/sessions/revoke-all", want: 303},
-	"GET /t/:slug/admin":                        {method: "GET", path: "/t/{a}/admin", want: 303},
-	"GET /t/:slug/admin/users":                  {method: "GET", path: "/t/{a}/admin/users", want: 200},
-	"POST /t/:slug/admin/users/invite":          {method: "POST", path: "/t/{a}/admin/users/invite", form: url.Values{"email": {"newcomer@alpha.example"}, "role": {"member"}}, want: 303},
-	"POST /t/:slug/admin/users/import":          {method: "POST", path: "/t/{a}/admin/users/import", want: 422},
-	"POST /t/:slug/admin/users/:id":             {method: "POST", path: "/t/{a}/admin/users/{buser}", form: url.Values{"op": {"disable"}}, want: 404},
-	"POST /t/:slug/admin/users/:id/roles":       {method: "POST", path: "/t/{a}/admin/users/{buser}/roles", form: url.Values{"op": {"assign"}, "role": {"owner"}}, want: 404},
-	"GET /t/:slug/admin/units":                  {method: "GET", path: "/t/{a}/admin/units", want: 200},
-	"GET /t/:slug/admin/units.csv":              {method: "GET", path: "/t/{a}/admin/units.csv", want: 200},
-	"POST /t/:slug/admin/units":                 {method: "POST", path: "/t/{a}/admin/units", form: url.Values{"label": {"Flat 9"}, "weight": {"1/4"}}, want: 303},
-	"POST /t/:slug/admin/units/import":          {method: "POST", path: "/t/{a}/admin/units/import", want: 422},
-	"POST /t/:slug/admin/units/:id":             {method: "POST", path: "/t/{a}/admin/units/{bunit}", form: url.Values{"op": {"delete"}}, want: 404},
-	"GET /t/:slug/admin/roles":                  {method: "GET", path: "/t/{a}/admin/roles", want: 200},
-	"POST /t/:slug/admin/roles":                 {method: "POST", path: "/t/{a}/admin/roles", form: url.Values{"name": {"treasurer"}, "perm": {"results.read"}}, want: 303},
-	"GET /t/:slug/admin/policy":                 {method: "GET", path: "/t/{a}/admin/policy", want: 200},
-	"POST /t/:slug/admin/policy":                {method: "POST", path: "/t/{a}/admin/policy", form: url.Values{"expected": {"0"}, "policy": {`{"rules":[{"role":"board","permissions":["ballots.manage"],"condition":"principal.mfa"}]}`}}},
-	"POST /t/:slug/admin/policy/check":          {method: "POST", path: "/t/{a}/admin/policy/check", form: url.Values{"policy": {`{"rules":[]}`}}, want: 200},
-	"POST /t/:slug/admin/policy/explain":        {method: "POST", path: "/t/{a}/admin/policy/explain", form: url.Values{"role": {"member"}, "permission": {"votes.cast"}, "principal": {"{buser}"}}, want: 200},
-	"POST /t/:slug/admin/policy/rollback":       {method: "POST", path: "/t/{a}/admin/policy/rollback", form: url.Values{"expected": {"5"}, "to": {"1"}}},
-	"GET /t/:slug/admin/security":               {method: "GET", path: "/t/{a}/admin/security", want: 200},
-	"POST /t/:slug/admin/security":              {method: "POST", path: "/t/{a}/admin/security", form: url.Values{"min_password_length": {"14"}}},
-	"GET /t/:slug/sso/:provider":                {method: "GET", path: "/t/{a}/sso/bravo-idp", want: 404},
-	"GET /t/:slug/sso/:provider/callback":       {method: "GET", path: "/t/{a}/sso/bravo-idp/callback?state=forged&code=forged", want: 400},
-	"POST /t/:slug/sso/:provider/saml/acs":      {method: "POST", path: "/t/{a}/sso/bravo-idp/saml/acs", form: url.Values{"RelayState": {"forged"}, "SAMLResponse": {"Zm9yZ2Vk"}}, want: 400},
-	"GET /t/:slug/sso/:provider/saml/metadata":  {method: "GET", path: "/t/{a}/sso/bravo-idp/saml/metadata", want: 404},
-	"GET /t/:slug/admin/sso":                    {method: "GET", path: "/t/{a}/admin/sso", want: 200},
-	"POST /t/:slug/admin/sso":                   {method: "POST", path: "/t/{a}/admin/sso", form: url.Values{"op": {"disable"}, "name": {"bravo-idp"}}, want: 404},
+	"GET /t/:slug/":                               {method: "GET", path: "/t/{a}/", want: 200},
+	"GET /t/:slug/signin":                         {method: "GET", path: "/t/{a}/signin", want: 303},
+	"POST /t/:slug/signin":                        {method: "POST", path: "/t/{a}/signin", form: url.Values{"email": {"owner@bravo.example"}, "password": {bPassword}}, want: 403},
+	"POST /t/:slug/signout":                       {method: "POST", path: "/t/{a}/signout", want: 303, fresh: true},
+	"GET /t/:slug/reset":                          {method: "GET", path: "/t/{a}/reset", want: 200},
+	"POST /t/:slug/reset":                         {method: "POST", path: "/t/{a}/reset", form: url.Values{"email": {"member@bravo.example"}}, want: 403},
+	"GET /t/:slug/link/:token":                    {method: "GET", path: "/t/{a}/link/{btoken}", want: 410},
+	"POST /t/:slug/link":                          {method: "POST", path: "/t/{a}/link", form: url.Values{"token": {"{btoken}"}, "password": {bPassword}, "confirm": {bPassword}}, want: 403},
+	"GET /t/:slug/mfa":                            {method: "GET", path: "/t/{a}/mfa", want: 303},
+	"POST /t/:slug/mfa":                           {method: "POST", path: "/t/{a}/mfa", form: url.Values{"method": {"totp"}, "code": {"123456"}}, want: 303},
+	"POST /t/:slug/mfa/email":                     {method: "POST", path: "/t/{a}/mfa/email", want: 303},
+	"GET /t/:slug/account":                        {method: "GET", path: "/t/{a}/account", want: 200},
+	"POST /t/:slug/account/totp":                  {method: "POST", path: "/t/{a}/account/totp", want: 200},
+	"POST /t/:slug/account/totp/confirm":          {method: "POST", path: "/t/{a}/account/totp/confirm", form: url.Values{"code": {"000000"}}, want: 422},
+	"POST /t/:slug/account/passkeys/begin":        {method: "POST", path: "/t/{a}/account/passkeys/begin", want: 200},
+	"POST /t/:slug/account/passkeys/finish":       {method: "POST", path: "/t/{a}/account/passkeys/finish", form: url.Values{"user": {"{buser}"}}, want: 422},
+	"POST /t/:slug/account/passkeys/remove":       {method: "POST", path: "/t/{a}/account/passkeys/remove", form: url.Values{"credential": {"AAAA"}}, want: 404},
+	"POST /t/:slug/mfa/passkey/begin":             {method: "POST", path: "/t/{a}/mfa/passkey/begin", want: 303},
+	"POST /t/:slug/mfa/passkey/finish":            {method: "POST", path: "/t/{a}/mfa/passkey/finish", want: 303},
+	"GET /t/:slug/reauth":                         {method: "GET", path: "/t/{a}/reauth?return=/t/bravo/admin/users", want: 200},
+	"POST /t/:slug/reauth":                        {method: "POST", path: "/t/{a}/reauth", form: url.Values{"password": {bPassword}, "return": {"/t/bravo/admin/users"}}, want: 401},
+	"POST /t/:slug/mfa/sms":                       {method: "POST", path: "/t/{a}/mfa/sms", want: 303},
+	"POST /t/:slug/account/phone":                 {method: "POST", path: "/t/{a}/account/phone", form: url.Values{"phone": {"+41 44 123 45 67"}}, want: 303},
+	"POST /t/:slug/account/recovery":              {method: "POST", path: "/t/{a}/account/recovery", want: 200},
+	"POST /t/:slug/account/password":              {method: "POST", path: "/t/{a}/account/password", form: url.Values{"current": {bPassword}, "next": {"another long passphrase for alpha"}}, want: 422},
+	"POST /t/:slug/account/sessions/revoke":       {method: "POST", path: "/t/{a}/account/sessions/revoke", form: url.Values{"session": {"{bsession}"}}, want: 404},
+	"POST /t/:slug/account/sessions/revoke-all":   {method: "POST", path: "/t/{a}/account/sessions/revoke-all", want: 303},
+	"GET /t/:slug/admin":                          {method: "GET", path: "/t/{a}/admin", want: 303},
+	"GET /t/:slug/admin/users":                    {method: "GET", path: "/t/{a}/admin/users", want: 200},
+	"POST /t/:slug/admin/users/invite":            {method: "POST", path: "/t/{a}/admin/users/invite", form: url.Values{"email": {"newcomer@alpha.example"}, "role": {"member"}}, want: 303},
+	"POST /t/:slug/admin/users/import":            {method: "POST", path: "/t/{a}/admin/users/import", want: 422},
+	"POST /t/:slug/admin/users/:id":               {method: "POST", path: "/t/{a}/admin/users/{buser}", form: url.Values{"op": {"disable"}}, want: 404},
+	"POST /t/:slug/admin/users/:id/roles":         {method: "POST", path: "/t/{a}/admin/users/{buser}/roles", form: url.Values{"op": {"assign"}, "role": {"owner"}}, want: 404},
+	"GET /t/:slug/admin/units":                    {method: "GET", path: "/t/{a}/admin/units", want: 200},
+	"GET /t/:slug/admin/units.csv":                {method: "GET", path: "/t/{a}/admin/units.csv", want: 200},
+	"POST /t/:slug/admin/units":                   {method: "POST", path: "/t/{a}/admin/units", form: url.Values{"label": {"Flat 9"}, "weight": {"1/4"}}, want: 303},
+	"POST /t/:slug/admin/units/import":            {method: "POST", path: "/t/{a}/admin/units/import", want: 422},
+	"POST /t/:slug/admin/units/:id":               {method: "POST", path: "/t/{a}/admin/units/{bunit}", form: url.Values{"op": {"delete"}}, want: 404},
+	"GET /t/:slug/admin/roles":                    {method: "GET", path: "/t/{a}/admin/roles", want: 200},
+	"POST /t/:slug/admin/roles":                   {method: "POST", path: "/t/{a}/admin/roles", form: url.Values{"name": {"treasurer"}, "perm": {"results.read"}}, want: 303},
+	"GET /t/:slug/admin/policy":                   {method: "GET", path: "/t/{a}/admin/policy", want: 200},
+	"POST /t/:slug/admin/policy":                  {method: "POST", path: "/t/{a}/admin/policy", form: url.Values{"expected": {"0"}, "policy": {`{"rules":[{"role":"board","permissions":["ballots.manage"],"condition":"principal.mfa"}]}`}}},
+	"POST /t/:slug/admin/policy/check":            {method: "POST", path: "/t/{a}/admin/policy/check", form: url.Values{"policy": {`{"rules":[]}`}}, want: 200},
+	"POST /t/:slug/admin/policy/explain":          {method: "POST", path: "/t/{a}/admin/policy/explain", form: url.Values{"role": {"member"}, "permission": {"votes.cast"}, "principal": {"{buser}"}}, want: 200},
+	"POST /t/:slug/admin/policy/rollback":         {method: "POST", path: "/t/{a}/admin/policy/rollback", form: url.Values{"expected": {"5"}, "to": {"1"}}},
+	"GET /t/:slug/admin/security":                 {method: "GET", path: "/t/{a}/admin/security", want: 200},
+	"POST /t/:slug/admin/security":                {method: "POST", path: "/t/{a}/admin/security", form: url.Values{"min_password_length": {"14"}}},
+	"GET /t/:slug/sso/:provider":                  {method: "GET", path: "/t/{a}/sso/bravo-idp", want: 404},
+	"GET /t/:slug/sso/:provider/callback":         {method: "GET", path: "/t/{a}/sso/bravo-idp/callback?state=forged&code=forged", want: 400},
+	"POST /t/:slug/sso/:provider/saml/acs":        {method: "POST", path: "/t/{a}/sso/bravo-idp/saml/acs", form: url.Values{"RelayState": {"forged"}, "SAMLResponse": {"Zm9yZ2Vk"}}, want: 400},
+	"GET /t/:slug/sso/:provider/saml/metadata":    {method: "GET", path: "/t/{a}/sso/bravo-idp/saml/metadata", want: 404},
+	"GET /t/:slug/admin/sso":                      {method: "GET", path: "/t/{a}/admin/sso", want: 200},
+	"POST /t/:slug/admin/sso":                     {method: "POST", path: "/t/{a}/admin/sso", form: url.Values{"op": {"disable"}, "name": {"bravo-idp"}}, want: 404},
+	"GET /t/:slug/ballots/:id":                    {method: "GET", path: "/t/{a}/ballots/{bballot}", want: 404},
+	"POST /t/:slug/ballots/:id/vote":              {method: "POST", path: "/t/{a}/ballots/{bballot}/vote", form: url.Values{"unit": {"{bunit}"}, "choice": {"yes"}}, want: 404},
+	"POST /t/:slug/ballots/:id/proxy":             {method: "POST", path: "/t/{a}/ballots/{bballot}/proxy", form: url.Values{"unit": {"{bunit}"}, "email": {"member@bravo.example"}}, want: 404},
+	"GET /t/:slug/ballots/:id/results":            {method: "GET", path: "/t/{a}/ballots/{bdone}/results", want: 404},
+	"POST /t/:slug/proxies/:id/revoke":            {method: "POST", path: "/t/{a}/proxies/{bproxy}/revoke", want: 404},
+	"GET /t/:slug/admin/ballots":                  {method: "GET", path: "/t/{a}/admin/ballots", want: 200},
+	"POST /t/:slug/admin/ballots":                 {method: "POST", path: "/t/{a}/admin/ballots", form: url.Values{"op": {"preview"}, "kind": {"motion"}}, want: 200},
+	"GET /t/:slug/admin/ballots/:id":              {method: "GET", path: "/t/{a}/admin/ballots/{bballot}", want: 404},
+	"POST /t/:slug/admin/ballots/:id":             {method: "POST", path: "/t/{a}/admin/ballots/{bballot}", form: url.Values{"op": {"close"}}, want: 404},
+	"POST /t/:slug/admin/ballots/:id/paper":       {method: "POST", path: "/t/{a}/admin/ballots/{bballot}/paper", form: url.Values{"unit": {"{bunit}"}, "choice": {"no"}}, want: 404},
+	"GET /t/:slug/admin/ballots/:id/scan/:vote":   {method: "GET", path: "/t/{a}/admin/ballots/{bdone}/scan/{bvote}", want: 404},
+	"GET /t/:slug/admin/ballots/:id/results.csv":  {method: "GET", path: "/t/{a}/admin/ballots/{bdone}/results.csv", want: 404},
+	"GET /t/:slug/admin/ballots/:id/results.json": {method: "GET", path: "/t/{a}/admin/ballots/{bdone}/results.json", want: 404},
 }
 
 const (
@@ -240,7 +263,7 @@ const (
 
 func TestIsolation(t *testing.T) {
 	// Localhost: a host name, so that the passkey routes exist too.
-	testhost.StartEach(t, testhost.Options{Localhost: true}, func(t *testing.T, h *testhost.Host) {
+	testhost.StartEach(t, testhost.Options{Localhost: true, Tally: true}, func(t *testing.T, h *testhost.Host) {
 		ctx := context.Background()
 		a := h.CreateTenant(t, "alpha", "Alpha Housing Co-op")
 		b := h.CreateTenant(t, "bravo", "Bravo Residents")
@@ -305,6 +328,58 @@ func TestIsolation(t *testing.T) {
 			}
 			bUnit = u.ID
 		}
+		// Both tenants have ballots: one open with a proxy, one published
+		// with online and paper votes (a double vote resolved) and a scan.
+		var bBallot, bDone, bVote, bProxy string
+		for _, x := range []struct {
+			tn    *tenancy.Tenant
+			voter string
+		}{{a, mustOwner(t, h, a)}, {b, bMember.ID}} {
+			units, err := h.App.Units.UnitsOf(ctx, x.tn.ID, x.voter)
+			if err != nil || len(units) != 1 {
+				t.Fatalf("units of voter: %v %v", units, err)
+			}
+			rules := voting.Rules{Kind: voting.Motion, OpensAt: time.Now().Add(-time.Minute), ClosesAt: time.Now().Add(time.Hour), Meeting: "AGM"}
+			open, err := h.App.Ballots.Create(ctx, x.tn.ID, "system", "Bravo secret motion", rules)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done, err := h.App.Ballots.Create(ctx, x.tn.ID, "system", "Bravo finished motion", rules)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{open.ID, done.ID} {
+				if err := h.App.Ballots.Open(ctx, x.tn.ID, "system", id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := h.App.Ballots.Cast(ctx, x.tn.ID, voting.CastRequest{BallotID: done.ID, UnitID: units[0].ID, UserID: x.voter, Choice: voting.Choice{Choice: "yes"}}); err != nil {
+				t.Fatal(err)
+			}
+			vote, err := h.App.Ballots.EnterPaper(ctx, x.tn.ID, "system", voting.PaperRequest{BallotID: done.ID, UnitID: units[0].ID, Choice: voting.Choice{Choice: "no"}, Scan: []byte("%PDF-1.4 bravo")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.App.Ballots.Close(ctx, x.tn.ID, "system", done.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.App.Ballots.Tally(ctx, x.tn.ID, "system", done.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.App.Ballots.Publish(ctx, x.tn.ID, "system", done.ID); err != nil {
+				t.Fatal(err)
+			}
+			// The proxy holder is another member of the same tenant.
+			holder := mustOwner(t, h, b)
+			if x.tn == a {
+				holder = h.CreateUser(t, a, "holder@alpha.example", aPassword, "member").ID
+			}
+			p, err := h.App.Ballots.Appoint(ctx, x.tn.ID, x.voter, units[0].ID, holder, open.ID, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			bBallot, bDone, bVote, bProxy = open.ID, done.ID, vote, p.ID
+		}
 		if _, err := h.App.MFA.GenerateRecoveryCodes(ctx, b.ID, bMember.ID, "system"); err != nil {
 			t.Fatal(err)
 		}
@@ -354,7 +429,8 @@ func TestIsolation(t *testing.T) {
 
 		// Every tenant route has a case; asked in A's space by A's owner,
 		// nothing of B's comes back and nothing of B's changes.
-		repl := strings.NewReplacer("{a}", a.Slug, "{buser}", bMember.ID, "{bsession}", bSessions[0].ID, "{btoken}", bToken, "{bunit}", bUnit)
+		repl := strings.NewReplacer("{a}", a.Slug, "{buser}", bMember.ID, "{bsession}", bSessions[0].ID, "{btoken}", bToken, "{bunit}", bUnit,
+			"{bballot}", bBallot, "{bdone}", bDone, "{bvote}", bVote, "{bproxy}", bProxy)
 		for _, r := range h.App.Server.App().GetRoutes(true) {
 			if !strings.HasPrefix(r.Path, "/t/:slug") || r.Method == "HEAD" || r.Method == "USE" {
 				continue
@@ -394,7 +470,7 @@ func TestIsolation(t *testing.T) {
 			if resp.StatusCode >= 500 {
 				t.Errorf("%s: status %d", key, resp.StatusCode)
 			}
-			for _, leak := range []string{b.Name, b.ID, "owner@bravo.example", "member@bravo.example", "pending@bravo.example"} {
+			for _, leak := range []string{b.Name, b.ID, "owner@bravo.example", "member@bravo.example", "pending@bravo.example", bBallot, bDone} {
 				if strings.Contains(body, leak) {
 					t.Errorf("%s in A's space shows B's data (%q)", key, leak)
 				}

@@ -36,8 +36,8 @@ func (s *Server) bindBallots(g fiber.Router) {
 	s.tenantRoute(g, fiber.MethodPost, "/admin/ballots/:id", need(access.BallotsManage, "ballot"), s.adminBallotAction)
 	s.tenantRoute(g, fiber.MethodPost, "/admin/ballots/:id/paper", need(access.VotesEnterPaper, "ballot"), s.adminPaper)
 	s.tenantRoute(g, fiber.MethodGet, "/admin/ballots/:id/scan/:vote", need(access.VotesEnterPaper, "ballot"), s.adminScan)
-	s.tenantRoute(g, fiber.MethodGet, "/admin/ballots/:id/results.csv", need(access.ResultsRead, "ballot"), s.adminExportCSV)
-	s.tenantRoute(g, fiber.MethodGet, "/admin/ballots/:id/results.json", need(access.ResultsRead, "ballot"), s.adminExportJSON)
+	s.tenantRoute(g, fiber.MethodGet, "/admin/ballots/:id/results.csv", need(access.VotesReadParticipation, "ballot"), s.adminExportCSV)
+	s.tenantRoute(g, fiber.MethodGet, "/admin/ballots/:id/results.json", need(access.VotesReadParticipation, "ballot"), s.adminExportJSON)
 }
 
 // ballotError maps the voting service's refusals to a status and a
