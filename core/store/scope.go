@@ -22,6 +22,11 @@ var ErrNotTenantOwned = errors.New("store: model is not tenant-owned (embed stor
 // through a tenant-scoped handle.
 var ErrCrossTenant = errors.New("store: row belongs to another tenant")
 
+// ErrNestedWrite is returned for a write transaction begun inside another
+// on SQLite, which has one writer: the inner one would wait for the outer
+// for ever.
+var ErrNestedWrite = errors.New("store: write transaction inside a write transaction")
+
 // Owned is embedded by every tenant-owned model. Its column tenant_id is set
 // by Tx.Insert and compared by every scoped query.
 type Owned struct {
@@ -283,7 +288,24 @@ func (s *System) Dialect() Dialect { return s.db.dialect }
 // runTx opens a transaction, applies the PostgreSQL row-level security
 // settings for the scope and runs fn.
 func (db *DB) runTx(ctx context.Context, opts *sql.TxOptions, tenantID string, system bool, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return db.bun.RunInTx(ctx, opts, func(ctx context.Context, tx bun.Tx) error {
+	pool := db.bun
+	if db.dialect == SQLite {
+		if opts != nil && opts.ReadOnly {
+			pool, opts = db.read, nil
+		} else {
+			if ctx.Value(writingKey{}) != nil {
+				return ErrNestedWrite
+			}
+			select {
+			case db.writer <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			defer func() { <-db.writer }()
+			ctx = context.WithValue(ctx, writingKey{}, true)
+		}
+	}
+	return pool.RunInTx(ctx, opts, func(ctx context.Context, tx bun.Tx) error {
 		if db.dialect == Postgres {
 			if err := db.applyScope(ctx, tx, tenantID, system); err != nil {
 				return err
@@ -292,6 +314,9 @@ func (db *DB) runTx(ctx context.Context, opts *sql.TxOptions, tenantID string, s
 		return fn(ctx, tx)
 	})
 }
+
+// writingKey marks a context inside a SQLite write transaction.
+type writingKey struct{}
 
 func (db *DB) applyScope(ctx context.Context, tx bun.Tx, tenantID string, system bool) error {
 	sys := "off"

@@ -76,6 +76,13 @@ type DB struct {
 	bun     *bun.DB
 	dialect Dialect
 	role    string
+	// SQLite only: read-only transactions run on their own pool of
+	// connections that begin DEFERRED, so readers never queue behind the
+	// writer (WAL lets them read alongside it); write transactions pass
+	// one at a time through writer, in the process, rather than sleeping
+	// in SQLite's busy handler.
+	read   *bun.DB
+	writer chan struct{}
 }
 
 // Open opens and pings the database described by cfg. It does not migrate.
@@ -87,7 +94,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	var (
-		bdb *bun.DB
+		bdb, readers *bun.DB
 	)
 	switch cfg.Driver {
 	case SQLite:
@@ -107,6 +114,14 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		sqldb.SetMaxOpenConns(n)
 		sqldb.SetMaxIdleConns(n)
 		bdb = bun.NewDB(sqldb, sqlitedialect.New())
+		rdb, err := sql.Open("sqlite", sqliteReadDSN(cfg.DSN))
+		if err != nil {
+			_ = bdb.Close()
+			return nil, fmt.Errorf("open SQLite database %s: %w", cfg.DSN, err)
+		}
+		rdb.SetMaxOpenConns(2 * n)
+		rdb.SetMaxIdleConns(2 * n)
+		readers = bun.NewDB(rdb, sqlitedialect.New())
 	case Postgres:
 		sqldb, err := sql.Open("pgx", cfg.DSN)
 		if err != nil {
@@ -121,11 +136,14 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
 		bdb = bun.NewDB(sqldb, pgdialect.New())
 	}
-	db := &DB{bun: bdb, dialect: cfg.Driver, role: cfg.Role}
+	db := &DB{bun: bdb, dialect: cfg.Driver, role: cfg.Role, read: readers}
+	if readers != nil {
+		db.writer = make(chan struct{}, 1)
+	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.Ping(pingCtx); err != nil {
-		_ = bdb.Close()
+		_ = db.Close()
 		return nil, fmt.Errorf("open %s database: %w", cfg.Driver, err)
 	}
 	if cfg.Driver == SQLite {
@@ -133,7 +151,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		// other file that happens to sit at the path.
 		var n int
 		if err := bdb.QueryRowContext(pingCtx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
-			_ = bdb.Close()
+			_ = db.Close()
 			return nil, fmt.Errorf("open SQLite database %s: %w", cfg.DSN, err)
 		}
 	}
@@ -154,6 +172,18 @@ func sqliteDSN(path string) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
+// sqliteReadDSN is sqliteDSN for the read-only pool: DEFERRED
+// transactions (a reader takes no write lock) on connections that refuse
+// to write.
+func sqliteReadDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "query_only(1)")
+	q.Set("_txlock", "deferred")
+	return "file:" + path + "?" + q.Encode()
+}
+
 // Dialect reports the engine behind db.
 func (db *DB) Dialect() Dialect { return db.dialect }
 
@@ -166,7 +196,12 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes the connection pool.
-func (db *DB) Close() error { return db.bun.Close() }
+func (db *DB) Close() error {
+	if db.read != nil {
+		_ = db.read.Close()
+	}
+	return db.bun.Close()
+}
 
 func validIdent(s string) bool {
 	if s == "" || len(s) > 63 {

@@ -321,15 +321,25 @@ func (s *Ballots) get(ctx context.Context, tx *store.Tx, id string) (*Ballot, er
 
 // Get returns a ballot, closing it first if its time is up.
 func (s *Ballots) Get(ctx context.Context, tenantID, id string) (*Ballot, error) {
-	if err := s.closeDue(ctx, tenantID); err != nil {
+	var b *Ballot
+	read := func() error {
+		return s.tx(ctx, tenantID, false, func(ctx context.Context, tx *store.Tx) (err error) {
+			b, err = s.get(ctx, tx, id)
+			return err
+		})
+	}
+	if err := read(); err != nil {
 		return nil, err
 	}
-	var b *Ballot
-	err := s.tx(ctx, tenantID, false, func(ctx context.Context, tx *store.Tx) (err error) {
-		b, err = s.get(ctx, tx, id)
-		return err
-	})
-	return b, err
+	if b.State == StateOpen && !s.now().Before(b.ClosesAt) {
+		if err := s.transition(ctx, tenantID, "system:scheduler", id, StateOpen, StateClosed, "closed_at", nil); err != nil && !errors.Is(err, ErrState) {
+			return nil, err
+		}
+		if err := read(); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // List returns the tenant's ballots in the given states (all when none),

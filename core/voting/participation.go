@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/plenum-vote/plenum/core/store"
 )
 
@@ -197,12 +199,22 @@ func (s *Ballots) Entitlements(ctx context.Context, tenantID, ballotID, userID s
 		if err != nil {
 			return err
 		}
+		// Step by step, each query on its index: the user's units, those
+		// with a right on this ballot, then the units themselves.
+		var mine, eligible []string
+		if err := tx.Select((*ownerRow)(nil)).Column("unit_id").Where("user_id = ?", userID).Scan(ctx, &mine); err != nil {
+			return fmt.Errorf("read ownership: %w", err)
+		}
 		var units []Unit
-		if err := tx.Select(&units).
-			Where("id IN (SELECT unit_id FROM ballot_rights WHERE tenant_id = ? AND ballot_id = ?)", tenantID, ballotID).
-			Where("id IN (SELECT unit_id FROM unit_owners WHERE tenant_id = ? AND user_id = ?)", tenantID, userID).
-			OrderExpr("label").Scan(ctx); err != nil {
-			return fmt.Errorf("read units: %w", err)
+		if len(mine) > 0 {
+			if err := tx.Select((*right)(nil)).Column("unit_id").Where("ballot_id = ?", ballotID).Where("unit_id IN (?)", bun.In(mine)).Scan(ctx, &eligible); err != nil {
+				return fmt.Errorf("read rights: %w", err)
+			}
+		}
+		if len(eligible) > 0 {
+			if err := tx.Select(&units).Where("id IN (?)", bun.In(eligible)).OrderExpr("label").Scan(ctx); err != nil {
+				return fmt.Errorf("read units: %w", err)
+			}
 		}
 		owned := map[string]bool{}
 		for _, u := range units {
@@ -231,21 +243,32 @@ func (s *Ballots) Entitlements(ctx context.Context, tenantID, ballotID, userID s
 			owned[p.UnitID] = true
 			out = append(out, Entitlement{Unit: *u, Proxy: true})
 		}
+		if len(out) == 0 {
+			return nil
+		}
+		ids := make([]string, len(out))
+		for i := range out {
+			ids[i] = out[i].Unit.ID
+		}
+		var votes []Vote
+		if err := tx.Select(&votes).Column("unit_id", "channel", "cast_by", "cast_at", "receipt", "revision").Where("ballot_id = ?", ballotID).
+			Where("unit_id IN (?)", bun.In(ids)).Where("channel <> ?", ChannelPaper).Scan(ctx); err != nil {
+			return fmt.Errorf("read votes: %w", err)
+		}
 		for i := range out {
 			e := &out[i]
 			ch := ChannelOnline
 			if e.Proxy {
 				ch = ChannelProxy
 			}
-			var v Vote
-			err := tx.Select(&v).Column("cast_by", "cast_at", "receipt", "revision").Where("ballot_id = ?", ballotID).
-				Where("unit_id = ?", e.Unit.ID).Where("channel = ?", ch).Scan(ctx)
-			if err != nil {
-				continue
-			}
-			e.Voted, e.Mine, e.CastAt = true, v.CastBy == userID, v.CastAt
-			if e.Mine {
-				e.Receipt, e.Revision = v.Receipt, v.Revision
+			for _, v := range votes {
+				if v.UnitID != e.Unit.ID || v.Channel != ch {
+					continue
+				}
+				e.Voted, e.Mine, e.CastAt = true, v.CastBy == userID, v.CastAt
+				if e.Mine {
+					e.Receipt, e.Revision = v.Receipt, v.Revision
+				}
 			}
 		}
 		return nil

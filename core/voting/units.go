@@ -246,3 +246,18 @@ func (u *Units) UnitsOf(ctx context.Context, tenantID, userID string) ([]Unit, e
 	}
 	return out, nil
 }
+
+// Get returns one unit of the tenant.
+func (u *Units) Get(ctx context.Context, tenantID, id string) (*Unit, error) {
+	unit := new(Unit)
+	err := u.tx(ctx, tenantID, false, func(ctx context.Context, tx *store.Tx) error {
+		return tx.Select(unit).Where("id = ?", id).Scan(ctx)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read unit: %w", err)
+	}
+	return unit, nil
+}

@@ -274,7 +274,7 @@ func (s *Server) castVote(c *fiber.Ctx) error {
 		rc, err = s.deps.Ballots.Cast(ctx, t.ID, voting.CastRequest{BallotID: b.ID, UnitID: c.FormValue("unit"), UserID: u.ID, Choice: choice,
 			Source: c.IP() + " " + truncate(c.Get(fiber.HeaderUserAgent), 200)})
 		if err == nil {
-			return s.renderBallot(c, fiber.StatusOK, b, rc.Code, "")
+			return s.renderReceipt(c, b, rc)
 		}
 	}
 	s.deps.Ballots.Refused(ctx, t.ID, u.ID, "vote.refused", "ballot:"+b.ID, err)
@@ -282,6 +282,17 @@ func (s *Server) castVote(c *fiber.Ctx) error {
 		return s.renderBallot(c, st, b, "", msg)
 	}
 	return err
+}
+
+// renderReceipt confirms a vote with its receipt, from what the request
+// already knows: the ballot page is a click away.
+func (s *Server) renderReceipt(c *fiber.Ctx, b *voting.Ballot, rc *voting.Receipt) error {
+	label := ""
+	if u, err := s.deps.Units.Get(c.UserContext(), tenantOf(c).ID, c.FormValue("unit")); err == nil {
+		label = u.Label
+	}
+	return s.render(c, fiber.StatusOK, web.PageReceipt, web.ReceiptData{Frame: s.frame(c), Ballot: ballotView(b, time.Now()),
+		Unit: label, Receipt: rc.Code, CastAt: when(rc.CastAt), Channel: rc.Channel, Revision: rc.Revision})
 }
 
 func (s *Server) appointProxy(c *fiber.Ctx) error {

@@ -7,7 +7,16 @@ const (
 	PageResults      = "results"       // data: ResultsData
 	PageAdminBallots = "admin_ballots" // data: AdminBallotsData
 	PageAdminBallot  = "admin_ballot"  // data: AdminBallotData
+	PageReceipt      = "receipt"       // data: ReceiptData
 )
+
+// ReceiptData fills PageReceipt, the confirmation of a vote.
+type ReceiptData struct {
+	Frame
+	Ballot                         BallotView
+	Unit, Receipt, CastAt, Channel string
+	Revision                       int
+}
 
 // UnitLine is one of a member's units on their home page.
 type UnitLine struct {

@@ -51,7 +51,7 @@ const (
 var pageNames = []string{PageIndex, PageTenant, PageSignIn, PageConsole, PageError,
 	PageMemberSignIn, PageMFA, PageLink, PageReset, PageAccount, PageNotice,
 	PageAdminUsers, PageAdminRoles, PageAdminPolicy, PageAdminSecurity, PageReauth, PageAdminUnits, PageAdminSSO,
-	PageBallot, PageResults, PageAdminBallots, PageAdminBallot}
+	PageBallot, PageResults, PageAdminBallots, PageAdminBallot, PageReceipt}
 
 // Pages are the parsed page templates, each combined with the layout. They
 // are safe for concurrent use.
