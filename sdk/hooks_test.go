@@ -48,6 +48,17 @@ func hookValues() map[string]interface {
 	}{
 		"tally input motion":   benchFixture(),
 		"tally input election": election(),
+		"tally input grouped ranked": &TallyInput{
+			BallotID: "mayor-2013", Kind: KindElection, Rule: "irv", Options: []Option{{"a", "A"}, {"b", "B"}},
+			Seats: 1, Counting: CountHead,
+			Votes: []Vote{
+				{Voter: "line-1", Weight: One(), Ranking: []string{"a", RankSkipped, "b"}, Count: 3864},
+				{Voter: "line-2", Weight: One(), Ranking: []string{RankOvervote, "b", "b"}},
+				{Voter: "line-3", Weight: One(), Count: 1},
+			},
+		},
+		"tally input counts without rankings": &TallyInput{BallotID: "m", Rule: "simple_majority",
+			Votes: []Vote{{Voter: "u", Choice: ChoiceYes, Weight: One(), Count: 2}}},
 		"tally output": &TallyOutput{
 			Decision: DecisionElected, QuorumMet: true, Turnout: Turnout{Head: 3, Weight: Rational{1, 2}},
 			Counts:  []Count{{"ana", 1, Rational{1, 1}}, {"chloe", 1, Rational{4, 3}}},
@@ -163,6 +174,8 @@ func TestDecodeRejectsInvalidValues(t *testing.T) {
 		{"tally threshold above 1", &TallyInput{Threshold: Threshold{3, 2, false}}, &TallyInput{}},
 		{"tally zero denominator", &TallyInput{Votes: []Vote{{Voter: "u", Weight: Rational{1, 0}}}}, &TallyInput{}},
 		{"tally negative denominator", &TallyInput{Eligible: Eligible{Weight: Rational{1, -2}}}, &TallyInput{}},
+		{"tally reserved option id", &TallyInput{Kind: KindElection, Options: []Option{{"#overvote", "x"}}}, &TallyInput{}},
+		{"tally negative vote count", &TallyInput{Votes: []Vote{{Voter: "u", Weight: One(), Count: -2}}}, &TallyInput{}},
 		{"tally decision", &TallyOutput{Decision: "maybe"}, &TallyOutput{}},
 		{"tally empty decision", &TallyOutput{}, &TallyOutput{}},
 		{"tally count weight", &TallyOutput{Decision: DecisionPass, Counts: []Count{{"yes", 1, Rational{1, 0}}}}, &TallyOutput{}},

@@ -3,6 +3,7 @@ package sdk
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/plenum-vote/plenum/sdk/wire"
 )
@@ -92,7 +93,30 @@ type Eligible struct {
 	Weight Rational `json:"weight"`
 }
 
+// Reserved ranking entries (Vote.Ranking). Option ids never begin with
+// '#', so these cannot be mistaken for a candidate.
+const (
+	// RankOvervote stands for a rank at which the voter marked several
+	// candidates.
+	RankOvervote = "#overvote"
+	// RankSkipped stands for a rank the voter left empty.
+	RankSkipped = "#skipped"
+)
+
 // Vote is one counted vote, after double votes and proxies are resolved.
+//
+// # Notes
+//
+// In an election, Ranking holds option ids, most preferred first, and
+// may hold the reserved entries RankOvervote and RankSkipped where a
+// paper or imported ballot was marked so; what they mean for the count is
+// the method's rule (an instant runoff may exhaust the ballot at an
+// overvote or skip to the next rank). An id repeated in a Ranking is a
+// duplicate: methods skip the later occurrences.
+//
+// Count lets one Vote stand for several identical voters (imported ballot
+// files group them); 0 and 1 both mean one voter. The Weight applies to
+// each of them.
 type Vote struct {
 	// Voter identifies the unit that cast the vote (pseudonymous).
 	Voter string `json:"voter"`
@@ -105,6 +129,9 @@ type Vote struct {
 	// preferred first; methods without ranking (plurality, approval) read
 	// it as the set of marked options.
 	Ranking []string `json:"ranking,omitempty"`
+	// Count is how many identical voters this vote stands for; 0 and 1
+	// both mean one.
+	Count int64 `json:"count,omitempty"`
 }
 
 // TallyInput is the input of the tally hook: a closed ballot's definition
@@ -233,8 +260,53 @@ const (
 	tallyInQuorumWeight
 	tallyInEligible
 	tallyInRankings // every vote carries a ranking
-	tallyInAll      = tallyInRankings<<1 - 1
+	tallyInCounts   // every vote carries a count
+	// Rankings are written as option indexes rather than ids: 0 for
+	// RankOvervote, 1 for RankSkipped, k+2 for Options[k]. The encoder
+	// chooses it when every ranking entry is an option or a mark; it
+	// spares a guest the look-up of every id (see ReadWireEach).
+	tallyInRankIndexes
+	tallyInAll = tallyInRankIndexes<<1 - 1
 )
+
+// Ranking entries as option indexes (ReadWireEach): an index into
+// TallyInput.Options, or one of these for the reserved marks.
+const (
+	RankIndexOvervote int32 = -1
+	RankIndexSkipped  int32 = -2
+)
+
+// rankCodes maps each ranking entry of in to its wire code (see
+// tallyInRankIndexes), or returns nil when an entry is neither an option
+// nor a mark.
+func (in *TallyInput) rankCodes() []uint32 {
+	if len(in.Options) == 0 || len(in.Options) > 1<<24 {
+		return nil
+	}
+	ids := make(map[string]uint32, len(in.Options)+2)
+	ids[RankOvervote], ids[RankSkipped] = 0, 1
+	for k, o := range in.Options {
+		if _, dup := ids[o.ID]; dup {
+			return nil
+		}
+		ids[o.ID] = uint32(k) + 2
+	}
+	n := 0
+	for i := range in.Votes {
+		n += len(in.Votes[i].Ranking)
+	}
+	codes := make([]uint32, 0, n)
+	for i := range in.Votes {
+		for _, id := range in.Votes[i].Ranking {
+			c, ok := ids[id]
+			if !ok {
+				return nil
+			}
+			codes = append(codes, c)
+		}
+	}
+	return codes
+}
 
 // AppendWire appends in's wire encoding to w.
 func (in *TallyInput) AppendWire(w *wire.Writer) {
@@ -267,6 +339,18 @@ func (in *TallyInput) AppendWire(w *wire.Writer) {
 		if len(in.Votes[i].Ranking) > 0 {
 			mask |= tallyInRankings
 			break
+		}
+	}
+	for i := range in.Votes {
+		if in.Votes[i].Count != 0 {
+			mask |= tallyInCounts
+			break
+		}
+	}
+	var codes []uint32
+	if mask&tallyInRankings != 0 {
+		if codes = in.rankCodes(); codes != nil {
+			mask |= tallyInRankIndexes
 		}
 	}
 	w.String(in.BallotID)
@@ -309,8 +393,18 @@ func (in *TallyInput) AppendWire(w *wire.Writer) {
 		w.String(v.Choice)
 		w.Int(v.Weight.Num)
 		w.Int(v.Weight.Den)
-		if mask&tallyInRankings != 0 {
+		switch {
+		case mask&tallyInRankIndexes != 0:
+			w.Uint(uint64(len(v.Ranking)))
+			for _, c := range codes[:len(v.Ranking)] {
+				w.Uint(uint64(c))
+			}
+			codes = codes[len(v.Ranking):]
+		case mask&tallyInRankings != 0:
 			appendStrings(w, v.Ranking)
+		}
+		if mask&tallyInCounts != 0 {
+			w.Int(v.Count)
 		}
 	}
 }
@@ -322,6 +416,150 @@ func (in *TallyInput) AppendWire(w *wire.Writer) {
 // guest under the host's deadline checks, each function call costs about
 // 0.1 µs, which is what decides the cost of a plugin call.
 func (in *TallyInput) ReadWire(r *wire.Reader) error {
+	mask := in.readHead(r)
+	n := r.Len(4)
+	in.Votes = resize(in.Votes, n)
+	// Rankings that outgrow the slice they had share chunks instead of
+	// taking one allocation each: a large election's first decode would
+	// otherwise allocate once per vote.
+	var chunk []string
+	for i := range in.Votes {
+		v := &in.Votes[i]
+		v.Voter = r.String()
+		v.Choice = r.String()
+		v.Weight = Rational{Num: r.Int(), Den: r.Int()}
+		if !v.Weight.Valid() {
+			invalid(r, "vote weight", v.Weight)
+		}
+		if mask&tallyInRankings != 0 {
+			k := r.Len(1)
+			if cap(v.Ranking) < k {
+				if cap(chunk)-len(chunk) < k {
+					chunk = make([]string, 0, max(k, 4096))
+				}
+				start := len(chunk)
+				chunk = chunk[:start+k]
+				v.Ranking = chunk[start : start+k : start+k]
+			}
+			v.Ranking = v.Ranking[:k]
+			if mask&tallyInRankIndexes != 0 {
+				for j := range v.Ranking {
+					v.Ranking[j] = in.rankID(r)
+				}
+			} else {
+				for j := range v.Ranking {
+					v.Ranking[j] = r.String()
+				}
+			}
+		} else {
+			v.Ranking = v.Ranking[:0]
+		}
+		v.Count = 0
+		if mask&tallyInCounts != 0 {
+			v.Count = readCount(r, "vote count")
+		}
+	}
+	if err := r.End(); err != nil {
+		return fmt.Errorf("tally input: %w", err)
+	}
+	return nil
+}
+
+// ReadWireEach decodes in from r like ReadWire but keeps none of the
+// votes: it decodes each vote into v, reusing v's ranking, and calls fn
+// with it; in.Votes is left empty. An error of fn stops the decoding and
+// is returned as it is. When the input carries rankings as option
+// indexes (the encoder's choice whenever every entry is an option or a
+// mark), fn also gets them in ranks: indexes into in.Options, or
+// RankIndexOvervote and RankIndexSkipped; otherwise ranks is nil. ranks
+// is reused for the next vote.
+//
+// A method that reduces votes as they come (grouping identical rankings)
+// uses it to count an election of a million votes without holding them
+// all: in a wasm guest that saves the memory and, above all, the garbage
+// collector's work. v's strings are views or copies of r's input as r is
+// shared or copying.
+func (in *TallyInput) ReadWireEach(r *wire.Reader, v *Vote, fn func(v *Vote, ranks []int32) error) error {
+	mask := in.readHead(r)
+	n := r.Len(4)
+	in.Votes = in.Votes[:0]
+	var ranks []int32
+	for i := 0; i < n; i++ {
+		v.Voter = r.String()
+		v.Choice = r.String()
+		v.Weight = Rational{Num: r.Int(), Den: r.Int()}
+		if !v.Weight.Valid() {
+			invalid(r, "vote weight", v.Weight)
+		}
+		v.Ranking = v.Ranking[:0]
+		ranks = ranks[:0]
+		if mask&tallyInRankings != 0 {
+			k := r.Len(1)
+			if cap(v.Ranking) < k {
+				v.Ranking = make([]string, k)
+			}
+			v.Ranking = v.Ranking[:k]
+			if mask&tallyInRankIndexes != 0 {
+				if cap(ranks) < k {
+					ranks = make([]int32, k)
+				}
+				ranks = ranks[:k]
+				for j := range v.Ranking {
+					c := r.Uint()
+					switch {
+					case c >= 2 && c-2 < uint64(len(in.Options)):
+						ranks[j] = int32(c - 2)
+						v.Ranking[j] = in.Options[c-2].ID
+					case c == 0:
+						ranks[j], v.Ranking[j] = RankIndexOvervote, RankOvervote
+					case c == 1:
+						ranks[j], v.Ranking[j] = RankIndexSkipped, RankSkipped
+					default:
+						invalid(r, "ranking index", c)
+					}
+				}
+			} else {
+				for j := range v.Ranking {
+					v.Ranking[j] = r.String()
+				}
+			}
+		}
+		v.Count = 0
+		if mask&tallyInCounts != 0 {
+			v.Count = readCount(r, "vote count")
+		}
+		if r.Err() != nil {
+			break
+		}
+		var idx []int32
+		if mask&tallyInRankIndexes != 0 {
+			idx = ranks
+		}
+		if err := fn(v, idx); err != nil {
+			return err
+		}
+	}
+	return finish(r, "tally input")
+}
+
+// rankID reads one index-encoded ranking entry and returns its id.
+func (in *TallyInput) rankID(r *wire.Reader) string {
+	c := r.Uint()
+	switch {
+	case c >= 2 && c-2 < uint64(len(in.Options)):
+		return in.Options[c-2].ID
+	case c == 0:
+		return RankOvervote
+	case c == 1:
+		return RankSkipped
+	}
+	invalid(r, "ranking index", c)
+	return ""
+}
+
+// readHead reads everything of a TallyInput before its votes and returns
+// the presence mask.
+func (in *TallyInput) readHead(r *wire.Reader) uint64 {
 	in.BallotID = r.String()
 	in.Rule = r.String()
 	in.Quorum = r.Int()
@@ -344,26 +582,7 @@ func (in *TallyInput) ReadWire(r *wire.Reader) error {
 	} else {
 		in.readOptional(r, mask)
 	}
-	n := r.Len(4)
-	in.Votes = resize(in.Votes, n)
-	for i := range in.Votes {
-		v := &in.Votes[i]
-		v.Voter = r.String()
-		v.Choice = r.String()
-		v.Weight = Rational{Num: r.Int(), Den: r.Int()}
-		if !v.Weight.Valid() {
-			invalid(r, "vote weight", v.Weight)
-		}
-		if mask&tallyInRankings != 0 {
-			v.Ranking = readStrings(r, v.Ranking)
-		} else {
-			v.Ranking = v.Ranking[:0]
-		}
-	}
-	if err := r.End(); err != nil {
-		return fmt.Errorf("tally input: %w", err)
-	}
-	return nil
+	return mask
 }
 
 // readOptional reads the parts of a TallyInput that mask says are there
@@ -381,6 +600,11 @@ func (in *TallyInput) readOptional(r *wire.Reader, mask uint64) {
 	}
 	if mask&tallyInOptions != 0 {
 		in.Options = readOptions(r, in.Options)
+		for _, o := range in.Options {
+			if strings.HasPrefix(o.ID, "#") {
+				invalid(r, "option id (ids beginning with '#' are reserved)", o.ID)
+			}
+		}
 	}
 	if mask&tallyInSeats != 0 {
 		in.Seats = readCount(r, "seats")
