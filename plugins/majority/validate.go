@@ -7,8 +7,10 @@ import (
 )
 
 // validate says whether a ballot can be counted by this plugin: a motion
-// with yes/no/abstain, a known rule, a threshold that is a share, a
-// non-negative quorum, and a voting period that ends after it starts.
+// with yes/no/abstain, a known rule, a threshold that is a share,
+// non-negative quorums by head and by weight, a consistent counting mode,
+// and a voting period that ends after it starts. Any basis and counting
+// mode the decoder accepts can be counted.
 func validate(in *sdk.ValidateBallotInput) (*sdk.ValidateBallotOutput, error) {
 	out := &sdk.ValidateBallotOutput{Problems: []sdk.Problem{}}
 	add := func(field, msg string) { out.Problems = append(out.Problems, sdk.Problem{Field: field, Message: msg}) }
@@ -29,6 +31,12 @@ func validate(in *sdk.ValidateBallotInput) (*sdk.ValidateBallotOutput, error) {
 	}
 	if in.Quorum < 0 {
 		add("quorum", "the quorum cannot be negative")
+	}
+	if q := in.QuorumWeight; !q.Valid() || q.Sign() < 0 {
+		add("quorum_weight", fmt.Sprintf("%d/%d is not a non-negative weight", q.Num, q.Den))
+	}
+	if in.ByWeight && in.Counting == sdk.CountHead {
+		add("counting", "by_weight contradicts counting by head")
 	}
 	for _, o := range in.Options {
 		if choiceIndex(o.ID) < 0 {

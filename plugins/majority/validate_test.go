@@ -23,6 +23,13 @@ func TestValidate(t *testing.T) {
 		"odd option":      func(in *sdk.ValidateBallotInput) { in.Options = append(in.Options, sdk.Option{ID: "maybe"}) },
 		"closes early":    func(in *sdk.ValidateBallotInput) { in.Closes = 50 },
 		"negative quorum": func(in *sdk.ValidateBallotInput) { in.Quorum = -1 },
+		"negative quorum weight": func(in *sdk.ValidateBallotInput) {
+			in.QuorumWeight = sdk.Rational{Num: -1, Den: 2}
+		},
+		"bad quorum weight": func(in *sdk.ValidateBallotInput) { in.QuorumWeight = sdk.Rational{Num: 1, Den: 0} },
+		"by weight, counting head": func(in *sdk.ValidateBallotInput) {
+			in.ByWeight, in.Counting = true, sdk.CountHead
+		},
 	} {
 		in := ok
 		in.Options = append([]sdk.Option(nil), ok.Options...)
