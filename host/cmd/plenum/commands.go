@@ -51,6 +51,20 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 			"Everything Plenum encrypts depends on it. Back it up somewhere other than this machine now:\n"+
 			"without it the data and every backup are unreadable.\n\n", a.Config.MasterKeyFile)
 	}
+	// The first-party tally plugins are built from the source tree when
+	// Plenum runs inside it; elsewhere the operator installs them.
+	if root := app.SourceRoot(); root != "" {
+		go func() {
+			n, err := a.InstallBundled(ctx, root, nil)
+			if err != nil {
+				a.Logger.Error("bundled tally plugins", "error", err)
+				return
+			}
+			a.Logger.Info("bundled tally plugins ready", "installed", n)
+		}()
+	} else {
+		a.Logger.Info("not in the source tree: install the tally plugins with `plenum plugin install`")
+	}
 	return a.Serve(ctx, nil, func(addr net.Addr) {
 		a.Logger.Info("serving", "addr", addr.String(), "startup", time.Since(start).String())
 		printWelcome(env, a, first)

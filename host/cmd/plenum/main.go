@@ -46,6 +46,7 @@ func commands() []command {
 		{"audit", "verify or export the audit log", cmdAudit},
 		{"keys", "rotate the master key or a tenant's data key", cmdKeys},
 		{"plugin", "build, inspect, call, sign, verify, install and enable plugins", cmdPlugin},
+		{"tally", "count a ballot file (BLT, PrefLib, CSV) by irv, stv, … natively or with a plugin", cmdTally},
 		{"version", "print the version", cmdVersion},
 	}
 }
