@@ -345,3 +345,26 @@ func (s *System) Scope(tx bun.Tx, tenantID string) (*Tx, error) {
 	}
 	return &Tx{tx: tx, tenantID: tenantID, dialect: s.db.dialect}, nil
 }
+
+// Savepoint runs fn inside a savepoint of the transaction: when fn fails,
+// what it changed is rolled back and the transaction goes on, so one
+// refused item of a batch leaves the others intact. Savepoints do not
+// nest here: fn must not call Savepoint.
+func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT plenum_item"); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	if err := fn(ctx); err != nil {
+		if _, rerr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT plenum_item"); rerr != nil {
+			return errors.Join(err, fmt.Errorf("roll back to savepoint: %w", rerr))
+		}
+		if _, rerr := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT plenum_item"); rerr != nil {
+			return errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))
+		}
+		return err
+	}
+	if _, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT plenum_item"); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}

@@ -114,6 +114,7 @@ type Ballots struct {
 	tallier Tallier
 	exprs   *Exprs
 	now     func() time.Time
+	batch   *batcher
 }
 
 // NewBallots returns the ballot service. now may be nil.
@@ -125,7 +126,15 @@ func NewBallots(db *store.DB, a Auditor, keys Keys, t Tallier, now func() time.T
 	if err != nil {
 		return nil, err
 	}
-	return &Ballots{db: db, audit: a, keys: keys, tallier: t, exprs: x, now: now}, nil
+	s := &Ballots{db: db, audit: a, keys: keys, tallier: t, exprs: x, now: now}
+	// SQLite has one writer: one worker; PostgreSQL writes in parallel,
+	// though one tenant's batches still take turns at its audit chain.
+	workers := 1
+	if db.Dialect() == store.Postgres {
+		workers = 4
+	}
+	s.batch = newBatcher(s, workers)
+	return s, nil
 }
 
 // Exprs returns the service's CEL environments (for the admin's preview).

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"github.com/plenum-vote/plenum/core/audit"
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/sdk"
 )
@@ -141,31 +142,29 @@ func NormalizeReceipt(s string) string {
 // voting right is consumed in the same transaction as the vote is stored:
 // a second online vote for the unit is refused (or, when the rules let
 // votes change, replaces the first).
+//
+// Votes arriving together are written together: the batcher runs each in
+// a savepoint of one transaction with one audit append for all, so a
+// refused vote changes nothing and the others still commit, and the
+// result is returned only once the transaction has committed.
 func (s *Ballots) Cast(ctx context.Context, tenantID string, req CastRequest) (*Receipt, error) {
-	var rc *Receipt
-	err := s.tx(ctx, tenantID, true, func(ctx context.Context, tx *store.Tx) error {
-		b, err := s.get(ctx, tx, req.BallotID)
-		if err != nil {
-			return err
-		}
-		now := s.stamp()
-		if !b.Accepting(now) {
-			return fmt.Errorf("%w: the ballot is not open for voting now", ErrState)
-		}
-		if err := req.Choice.Check(&b.Rules); err != nil {
-			return err
-		}
-		channel, err := s.channelFor(ctx, tx, b, req.UnitID, req.UserID, now)
-		if err != nil {
-			return err
-		}
-		rc, err = s.store(ctx, tx, b, channel, req, now)
-		return err
-	})
-	if err != nil {
-		return nil, err
+	return s.batch.submit(ctx, tenantID, req)
+}
+
+// cast checks and stores one vote in tx and returns its receipt and the
+// audit event to append.
+func (s *Ballots) cast(ctx context.Context, tx *store.Tx, b *Ballot, req CastRequest, now time.Time) (*Receipt, audit.Event, error) {
+	if !b.Accepting(now) {
+		return nil, audit.Event{}, fmt.Errorf("%w: the ballot is not open for voting now", ErrState)
 	}
-	return rc, nil
+	if err := req.Choice.Check(&b.Rules); err != nil {
+		return nil, audit.Event{}, err
+	}
+	channel, err := s.channelFor(ctx, tx, b, req.UnitID, req.UserID, now)
+	if err != nil {
+		return nil, audit.Event{}, err
+	}
+	return s.store(ctx, tx, b, channel, req, now)
 }
 
 // channelFor says how userID may vote for unitID: online as an owner, or
@@ -188,45 +187,45 @@ func (s *Ballots) channelFor(ctx context.Context, tx *store.Tx, b *Ballot, unitI
 	return "", ErrNotEligible
 }
 
-func (s *Ballots) store(ctx context.Context, tx *store.Tx, b *Ballot, channel string, req CastRequest, now time.Time) (*Receipt, error) {
+func (s *Ballots) store(ctx context.Context, tx *store.Tx, b *Ballot, channel string, req CastRequest, now time.Time) (*Receipt, audit.Event, error) {
+	var none audit.Event
 	// The right: only one transaction can set online_at for the unit.
 	if channel == ChannelOnline {
 		res, err := tx.Update((*right)(nil)).Set("online_at = ?", now).
 			Where("ballot_id = ?", b.ID).Where("unit_id = ?", req.UnitID).Where("online_at IS NULL").Exec(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("voting right: %w", err)
+			return nil, none, fmt.Errorf("voting right: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return s.change(ctx, tx, b, channel, req, now)
 		}
 	} else if err := s.hasRight(ctx, tx, b.ID, req.UnitID); err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		return nil, fmt.Errorf("vote id: %w", err)
+		return nil, none, fmt.Errorf("vote id: %w", err)
 	}
 	code, err := newReceipt()
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	v := &Vote{ID: id.String(), BallotID: b.ID, UnitID: req.UnitID, Channel: channel, CastBy: req.UserID, CastAt: now, Revision: 1, Receipt: code}
 	if err := s.seal(ctx, tx.TenantID(), v, req.Choice, req.Source); err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	if err := tx.Insert(ctx, v); err != nil {
 		if store.IsUniqueViolation(err) {
 			if channel == ChannelProxy {
 				return s.change(ctx, tx, b, channel, req, now)
 			}
-			return nil, ErrAlreadyVoted
+			return nil, none, ErrAlreadyVoted
 		}
-		return nil, fmt.Errorf("store vote: %w", err)
+		return nil, none, fmt.Errorf("store vote: %w", err)
 	}
-	if err := s.record(ctx, tx, req.UserID, "vote.cast", "ballot:"+b.ID, map[string]string{"unit": req.UnitID, "channel": channel, "vote": v.ID}); err != nil {
-		return nil, err
-	}
-	return &Receipt{Code: code, VoteID: v.ID, CastAt: now, Channel: channel, Revision: 1}, nil
+	ev := audit.Event{Actor: req.UserID, Action: "vote.cast", Target: "ballot:" + b.ID, Outcome: audit.Success,
+		Details: map[string]string{"unit": req.UnitID, "channel": channel, "vote": v.ID}}
+	return &Receipt{Code: code, VoteID: v.ID, CastAt: now, Channel: channel, Revision: 1}, ev, nil
 }
 
 func (s *Ballots) hasRight(ctx context.Context, tx *store.Tx, ballotID, unitID string) error {
@@ -241,33 +240,33 @@ func (s *Ballots) hasRight(ctx context.Context, tx *store.Tx, ballotID, unitID s
 }
 
 // change replaces the unit's vote on the channel when the rules allow it.
-func (s *Ballots) change(ctx context.Context, tx *store.Tx, b *Ballot, channel string, req CastRequest, now time.Time) (*Receipt, error) {
+func (s *Ballots) change(ctx context.Context, tx *store.Tx, b *Ballot, channel string, req CastRequest, now time.Time) (*Receipt, audit.Event, error) {
+	var none audit.Event
 	if err := s.hasRight(ctx, tx, b.ID, req.UnitID); err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	if !b.Rules.Changeable {
-		return nil, ErrAlreadyVoted
+		return nil, none, ErrAlreadyVoted
 	}
 	old := new(Vote)
 	if err := tx.Select(old).Where("ballot_id = ?", b.ID).Where("unit_id = ?", req.UnitID).Where("channel = ?", channel).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read vote: %w", err)
+		return nil, none, fmt.Errorf("read vote: %w", err)
 	}
 	v := &Vote{ID: old.ID}
 	if err := s.seal(ctx, tx.TenantID(), v, req.Choice, req.Source); err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	res, err := tx.Update((*Vote)(nil)).Set("choice = ?", v.Choice).Set("source = ?", v.Source).Set("cast_by = ?", req.UserID).
 		Set("cast_at = ?", now).Set("revision = revision + 1").Where("id = ?", old.ID).Where("revision = ?", old.Revision).Exec(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("change vote: %w", err)
+		return nil, none, fmt.Errorf("change vote: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return nil, fmt.Errorf("%w: the vote changed meanwhile; try again", ErrState)
+		return nil, none, fmt.Errorf("%w: the vote changed meanwhile; try again", ErrState)
 	}
-	if err := s.record(ctx, tx, req.UserID, "vote.change", "ballot:"+b.ID, map[string]string{"unit": req.UnitID, "channel": channel, "vote": old.ID}); err != nil {
-		return nil, err
-	}
-	return &Receipt{Code: old.Receipt, VoteID: old.ID, CastAt: now, Channel: channel, Revision: old.Revision + 1}, nil
+	ev := audit.Event{Actor: req.UserID, Action: "vote.change", Target: "ballot:" + b.ID, Outcome: audit.Success,
+		Details: map[string]string{"unit": req.UnitID, "channel": channel, "vote": old.ID}}
+	return &Receipt{Code: old.Receipt, VoteID: old.ID, CastAt: now, Channel: channel, Revision: old.Revision + 1}, ev, nil
 }
 
 func (s *Ballots) seal(ctx context.Context, tenantID string, v *Vote, c Choice, source string) error {

@@ -28,6 +28,7 @@ var (
 // (*audit.Log).
 type Auditor interface {
 	Append(ctx context.Context, tx *store.Tx, e audit.Event) (audit.Record, error)
+	AppendBatch(ctx context.Context, tx *store.Tx, evs []audit.Event) ([]audit.Record, error)
 }
 
 // Unit is one unit of the association.

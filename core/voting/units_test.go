@@ -39,6 +39,15 @@ type events struct {
 	evs []audit.Event
 }
 
+func (e *events) AppendBatch(ctx context.Context, tx *store.Tx, evs []audit.Event) ([]audit.Record, error) {
+	for _, ev := range evs {
+		if _, err := e.Append(ctx, tx, ev); err != nil {
+			return nil, err
+		}
+	}
+	return make([]audit.Record, len(evs)), nil
+}
+
 func (e *events) Append(_ context.Context, tx *store.Tx, ev audit.Event) (audit.Record, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -93,6 +93,11 @@ func moduleRoot(dir string) (string, error) {
 
 // sourceKey hashes what the build depends on.
 func sourceKey(dir, root string) (string, error) {
+	// First, since listing may complete a fresh module's go.mod.
+	dirs, err := localDeps(dir, root)
+	if err != nil {
+		return "", err
+	}
 	h := sha256.New()
 	fmt.Fprintln(h, runtime.Version())
 	add := func(path string) error {
@@ -112,10 +117,6 @@ func sourceKey(dir, root string) (string, error) {
 		}
 	}
 	var files []string
-	dirs, err := localDeps(dir)
-	if err != nil {
-		return "", err
-	}
 	for _, d := range dirs {
 		// Each package's own files: the packages it imports are listed
 		// themselves.
@@ -143,8 +144,12 @@ func sourceKey(dir, root string) (string, error) {
 // its module or of a module replaced by a local directory that it imports,
 // directly or not (the sdk, shared counting code, …), as the wasm build
 // sees them.
-func localDeps(dir string) ([]string, error) {
-	cmd := exec.Command("go", "list", "-deps", "-f", "{{if .Module}}{{if or .Module.Main .Module.Replace}}{{.Dir}}{{end}}{{end}}", ".")
+func localDeps(dir, root string) ([]string, error) {
+	args := []string{"list", "-deps", "-f", "{{if .Module}}{{if or .Module.Main .Module.Replace}}{{.Dir}}{{end}}{{end}}"}
+	if _, err := os.Stat(filepath.Join(root, "go.sum")); os.IsNotExist(err) {
+		args = append(args, "-mod=mod") // as Build does for a fresh module
+	}
+	cmd := exec.Command("go", append(args, ".")...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	var stderr strings.Builder
