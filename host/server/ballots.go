@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -410,7 +411,11 @@ func resultView(b *voting.Ballot) (*web.ResultView, error) {
 	if err != nil || out == nil {
 		return nil, err
 	}
-	v := &web.ResultView{Explanation: out.Explanation}
+	names := namer(b)
+	v := &web.ResultView{}
+	for _, e := range out.Explanation {
+		v.Explanation = append(v.Explanation, names(e))
+	}
 	switch out.Decision {
 	case sdk.DecisionPass:
 		v.Decision, v.Passed = "The motion is carried.", true
@@ -455,7 +460,7 @@ func resultView(b *voting.Ballot) (*web.ResultView, error) {
 	}
 	v.Chart = chart("Votes per choice", labels, values, texts, marks)
 	for _, rd := range out.Rounds {
-		rv := web.RoundView{Number: rd.Number, Note: rd.Note}
+		rv := web.RoundView{Number: rd.Number, Note: names(rd.Note)}
 		var labels, texts []string
 		var values []*big.Rat
 		var marks []bool
@@ -483,6 +488,25 @@ func resultView(b *voting.Ballot) (*web.ResultView, error) {
 		v.Rounds = append(v.Rounds, rv)
 	}
 	return v, nil
+}
+
+// namer returns a function that puts the candidates' names for their ids
+// in a plugin's explanation (plugins see ids; members know names).
+func namer(b *voting.Ballot) func(string) string {
+	if b.Rules.Kind != voting.Election || len(b.Rules.Options) == 0 {
+		return func(s string) string { return s }
+	}
+	ids := make([]string, 0, len(b.Rules.Options))
+	byID := map[string]string{}
+	for _, o := range b.Rules.Options {
+		ids = append(ids, regexp.QuoteMeta(o.ID))
+		byID[o.ID] = o.Label
+	}
+	sort.Slice(ids, func(i, j int) bool { return len(ids[i]) > len(ids[j]) })
+	re := regexp.MustCompile(`\b(` + strings.Join(ids, "|") + `)\b`)
+	return func(s string) string {
+		return re.ReplaceAllStringFunc(s, func(id string) string { return byID[id] })
+	}
 }
 
 // decimal shows an exact value as a decimal when it has at most five
