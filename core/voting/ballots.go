@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -115,6 +116,8 @@ type Ballots struct {
 	exprs   *Exprs
 	now     func() time.Time
 	batch   *batcher
+	// frozen caches opened ballots (tenant/id): their rules cannot change.
+	frozen sync.Map
 }
 
 // NewBallots returns the ballot service. now may be nil.
@@ -347,6 +350,25 @@ func (s *Ballots) Get(ctx context.Context, tenantID, id string) (*Ballot, error)
 		if err := read(); err != nil {
 			return nil, err
 		}
+	}
+	return b, nil
+}
+
+// Frozen returns an opened ballot for reading its rules, from a cache
+// when it has been read before: the rules of an opened ballot never
+// change. Its state may be stale; whatever depends on the state reads the
+// ballot in its own transaction.
+func (s *Ballots) Frozen(ctx context.Context, tenantID, id string) (*Ballot, error) {
+	key := tenantID + "/" + id
+	if b, ok := s.frozen.Load(key); ok {
+		return b.(*Ballot), nil
+	}
+	b, err := s.Get(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if b.State != StateDraft {
+		s.frozen.Store(key, b)
 	}
 	return b, nil
 }

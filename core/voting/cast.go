@@ -101,6 +101,8 @@ type CastRequest struct {
 // Receipt is what an online voter keeps: a code that will be listed among
 // the counted receipts once the result is published.
 type Receipt struct {
+	// Unit is the label of the unit the vote is for.
+	Unit     string
 	Code     string
 	VoteID   string
 	CastAt   time.Time
@@ -160,31 +162,40 @@ func (s *Ballots) cast(ctx context.Context, tx *store.Tx, b *Ballot, req CastReq
 	if err := req.Choice.Check(&b.Rules); err != nil {
 		return nil, audit.Event{}, err
 	}
-	channel, err := s.channelFor(ctx, tx, b, req.UnitID, req.UserID, now)
+	channel, label, err := s.channelFor(ctx, tx, b, req.UnitID, req.UserID, now)
 	if err != nil {
 		return nil, audit.Event{}, err
 	}
-	return s.store(ctx, tx, b, channel, req, now)
+	rc, ev, err := s.store(ctx, tx, b, channel, req, now)
+	if rc != nil {
+		rc.Unit = label
+	}
+	return rc, ev, err
 }
 
 // channelFor says how userID may vote for unitID: online as an owner, or
 // as a proxy.
-func (s *Ballots) channelFor(ctx context.Context, tx *store.Tx, b *Ballot, unitID, userID string, now time.Time) (string, error) {
-	n, err := tx.Select((*ownerRow)(nil)).Where("unit_id = ?", unitID).Where("user_id = ?", userID).Count(ctx)
-	if err != nil {
-		return "", fmt.Errorf("read ownership: %w", err)
+func (s *Ballots) channelFor(ctx context.Context, tx *store.Tx, b *Ballot, unitID, userID string, now time.Time) (string, string, error) {
+	// One query checks ownership and reads the label.
+	var labels []string
+	if err := tx.Select((*Unit)(nil)).Column("label").Where("id = ?", unitID).
+		Where("id IN (SELECT unit_id FROM unit_owners WHERE tenant_id = ? AND user_id = ?)", tx.TenantID(), userID).Scan(ctx, &labels); err != nil {
+		return "", "", fmt.Errorf("read ownership: %w", err)
 	}
-	if n > 0 {
-		return ChannelOnline, nil
+	if len(labels) == 1 {
+		return ChannelOnline, labels[0], nil
 	}
 	ok, err := s.holdsProxy(ctx, tx, b, unitID, userID)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	if ok {
-		return ChannelProxy, nil
+	if !ok {
+		return "", "", ErrNotEligible
 	}
-	return "", ErrNotEligible
+	if err := tx.Select((*Unit)(nil)).Column("label").Where("id = ?", unitID).Scan(ctx, &labels); err != nil || len(labels) != 1 {
+		return "", "", fmt.Errorf("read unit: %w", err)
+	}
+	return ChannelProxy, labels[0], nil
 }
 
 func (s *Ballots) store(ctx context.Context, tx *store.Tx, b *Ballot, channel string, req CastRequest, now time.Time) (*Receipt, audit.Event, error) {

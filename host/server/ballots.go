@@ -264,7 +264,7 @@ func choiceFromForm(c *fiber.Ctx, r *voting.Rules) (voting.Choice, error) {
 func (s *Server) castVote(c *fiber.Ctx) error {
 	t, u := tenantOf(c), userOf(c)
 	ctx := c.UserContext()
-	b, err := s.deps.Ballots.Get(ctx, t.ID, c.Params("id"))
+	b, err := s.deps.Ballots.Frozen(ctx, t.ID, c.Params("id"))
 	if err != nil || b.State == voting.StateDraft {
 		s.deps.Ballots.Refused(ctx, t.ID, u.ID, "vote.refused", "ballot:"+c.Params("id"), voting.ErrNoBallot)
 		return errorf(fiber.StatusNotFound, "There is no such ballot or record.")
@@ -280,6 +280,9 @@ func (s *Server) castVote(c *fiber.Ctx) error {
 	}
 	s.deps.Ballots.Refused(ctx, t.ID, u.ID, "vote.refused", "ballot:"+b.ID, err)
 	if st, msg, ok := ballotError(err); ok {
+		if fresh, gerr := s.deps.Ballots.Get(ctx, t.ID, b.ID); gerr == nil {
+			b = fresh // the cached copy's state may be old
+		}
 		return s.renderBallot(c, st, b, "", msg)
 	}
 	return err
@@ -288,12 +291,8 @@ func (s *Server) castVote(c *fiber.Ctx) error {
 // renderReceipt confirms a vote with its receipt, from what the request
 // already knows: the ballot page is a click away.
 func (s *Server) renderReceipt(c *fiber.Ctx, b *voting.Ballot, rc *voting.Receipt) error {
-	label := ""
-	if u, err := s.deps.Units.Get(c.UserContext(), tenantOf(c).ID, c.FormValue("unit")); err == nil {
-		label = u.Label
-	}
 	return s.render(c, fiber.StatusOK, web.PageReceipt, web.ReceiptData{Frame: s.frame(c), Ballot: ballotView(b, time.Now()),
-		Unit: label, Receipt: rc.Code, CastAt: when(rc.CastAt), Channel: rc.Channel, Revision: rc.Revision})
+		Unit: rc.Unit, Receipt: rc.Code, CastAt: when(rc.CastAt), Channel: rc.Channel, Revision: rc.Revision})
 }
 
 func (s *Server) appointProxy(c *fiber.Ctx) error {
