@@ -76,6 +76,7 @@ type Ballot struct {
 	ClosedAt    time.Time `bun:"closed_at,nullzero"`
 	TalliedAt   time.Time `bun:"tallied_at,nullzero"`
 	PublishedAt time.Time `bun:"published_at,nullzero"`
+	RemindedAt  time.Time `bun:"reminded_at,nullzero"`
 	ResultJSON  string    `bun:"result,notnull"`
 
 	// Rules are RulesJSON decoded.

@@ -532,3 +532,36 @@ func TestChoiceCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestDueReminders(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newBallotFixture(t, db)
+		long := f.motion(t, nil) // open 48 hours
+		short := f.motion(t, func(r *voting.Rules) { r.ClosesAt = r.OpensAt.Add(12 * time.Hour) })
+		for _, b := range []*voting.Ballot{long, short} {
+			if err := f.ballots.Open(ctx, f.a, "admin", b.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if due, err := f.ballots.DueReminders(ctx, f.a, 24*time.Hour); err != nil || len(due) != 0 {
+			t.Fatalf("at opening: %d due, %v", len(due), err)
+		}
+		f.clock.Add(25 * time.Hour)
+		due, err := f.ballots.DueReminders(ctx, f.a, 24*time.Hour)
+		if err != nil || len(due) != 1 || due[0].ID != long.ID {
+			t.Fatalf("a day before closing: %+v, %v", due, err)
+		}
+		if due, _ := f.ballots.DueReminders(ctx, f.a, 24*time.Hour); len(due) != 0 {
+			t.Fatal("reminded twice")
+		}
+		if _, err := f.ballots.Cast(ctx, f.a, voting.CastRequest{BallotID: long.ID, UnitID: f.unitIDs[0], UserID: f.owners[0], Choice: voting.Choice{Choice: "yes"}}); err != nil {
+			t.Fatal(err)
+		}
+		left, err := f.ballots.NonVoters(ctx, f.a, long.ID)
+		// owner-1 co-owns the unit that voted, but their own flat has not.
+		if err != nil || len(left) != 3 || left[0] != f.owners[1] || left[2] != f.owners[3] {
+			t.Fatalf("non-voters: %v %v", left, err)
+		}
+	})
+}

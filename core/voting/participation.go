@@ -342,3 +342,36 @@ func (s *Ballots) Exported(ctx context.Context, tenantID, actor, ballotID string
 		return s.record(ctx, tx, actor, "ballot.export", "ballot:"+ballotID, nil)
 	})
 }
+
+// DueReminders claims the tenant's open ballots that close within lead
+// and have had no scheduled reminder yet, marking them reminded, and
+// returns them; the caller sends the reminders. A ballot opened less than
+// lead before its close gets none (its voters were just told).
+func (s *Ballots) DueReminders(ctx context.Context, tenantID string, lead time.Duration) ([]Ballot, error) {
+	now := s.stamp()
+	var due []Ballot
+	err := s.tx(ctx, tenantID, true, func(ctx context.Context, tx *store.Tx) error {
+		var open []Ballot
+		if err := tx.Select(&open).Where("state = ?", StateOpen).Where("reminded_at IS NULL").
+			Where("closes_at > ?", now).Where("closes_at <= ?", now.Add(lead)).Scan(ctx); err != nil {
+			return fmt.Errorf("due reminders: %w", err)
+		}
+		for _, b := range open {
+			if b.ClosesAt.Sub(b.OpenedAt) <= lead {
+				continue
+			}
+			res, err := tx.Update((*Ballot)(nil)).Set("reminded_at = ?", now).Where("id = ?", b.ID).Where("reminded_at IS NULL").Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("mark reminded: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				if err := b.decode(); err != nil {
+					return err
+				}
+				due = append(due, b)
+			}
+		}
+		return nil
+	})
+	return due, err
+}

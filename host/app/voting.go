@@ -84,8 +84,31 @@ func (a *App) InstallBundled(ctx context.Context, root string, build func(dir st
 	return n, nil
 }
 
+// ReminderLead is how long before a ballot closes the scheduled reminder
+// goes to the owners of units that have not voted.
+const ReminderLead = 24 * time.Hour
+
+// remindDue sends the scheduled reminders of the tenant's ballots that
+// close within ReminderLead; each ballot is claimed once, so several
+// hosts do not send twice.
+func (a *App) remindDue(ctx context.Context, tenantID string) {
+	due, err := a.Ballots.DueReminders(ctx, tenantID, ReminderLead)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.Logger.Error("ballot reminders", "tenant", tenantID, "error", err)
+		}
+		return
+	}
+	for i := range due {
+		if _, err := a.Server.RemindNonVoters(ctx, tenantID, "system:scheduler", &due[i]); err != nil {
+			a.Logger.Error("ballot reminders", "tenant", tenantID, "error", err)
+		}
+	}
+}
+
 // votingLoop closes ballots whose time is up, every interval, so that
-// results can be counted without anyone opening the ballot first.
+// results can be counted without anyone opening the ballot first, and
+// sends the scheduled reminders.
 func (a *App) votingLoop(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -103,6 +126,7 @@ func (a *App) votingLoop(ctx context.Context, interval time.Duration) {
 				if err := a.Ballots.CloseDue(ctx, tn.ID); err != nil && ctx.Err() == nil {
 					a.Logger.Error("close due ballots", "tenant", tn.ID, "error", err)
 				}
+				a.remindDue(ctx, tn.ID)
 			}
 		}
 	}

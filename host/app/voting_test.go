@@ -13,6 +13,7 @@ import (
 
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/core/voting"
+	"github.com/plenum-vote/plenum/testkit/mailtest"
 	"github.com/plenum-vote/plenum/testkit/testhost"
 )
 
@@ -332,5 +333,37 @@ func TestRankedElectionOverHTTP(t *testing.T) {
 	if out.Decision != "elected" || len(out.Elected) != 1 || !strings.Contains(body, "Elected:") || !strings.Contains(out.Rounds[0].Note, "agm-2026") ||
 		!strings.Contains(body, "Casey is excluded") {
 		t.Fatalf("elected: %+v", out)
+	}
+}
+
+// TestReminderEmails: the chair reminds the units that have not voted;
+// only their owners get the e-mail, with the link to the ballot.
+func TestReminderEmails(t *testing.T) {
+	smtp := mailtest.Start(t)
+	h := testhost.Start(t, testhost.Options{Tally: true, SMTP: smtp.Addr()})
+	f := newVotingFixture(t, h, "remind")
+	base := h.URL + "/t/" + f.tn.Slug
+	id := createBallot(t, h, f, url.Values{"title": {"Garden budget"}, "kind": {"motion"}, "method": {"majority"},
+		"threshold": {"simple"}, "counting": {"head"}, "basis": {"votes_cast"}, "resolution": {"first_wins"}})
+	f.act(t, h, id, "open", http.StatusSeeOther)
+	if code, _ := f.vote(t, h, 0, id, url.Values{"unit": {f.units[0]}, "choice": {"yes"}}); code != http.StatusOK {
+		t.Fatalf("vote: %d", code)
+	}
+	resp, _ := post(t, f.chair, base+"/admin/ballots/"+id, url.Values{"csrf": {f.chairTok}, "op": {"remind"}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(resp.Header.Get("Location"), "done=ballot-remind-2") {
+		t.Fatalf("remind: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// The mail is sent before the redirect: look at what arrived.
+	reminded := map[string]string{}
+	for _, m := range smtp.Messages() {
+		if strings.HasPrefix(m.Subject, "Reminder: vote on Garden budget") {
+			reminded[strings.Join(m.To, ",")] = m.Text
+		}
+	}
+	if len(reminded) != 2 || reminded["cat@remind.example"] == "" || reminded["dan@remind.example"] == "" {
+		t.Fatalf("reminders went to %v", reminded)
+	}
+	if !strings.Contains(reminded["cat@remind.example"], base+"/ballots/"+id) {
+		t.Fatalf("reminder:\n%s", reminded["cat@remind.example"])
 	}
 }

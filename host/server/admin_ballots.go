@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -358,29 +359,34 @@ func (s *Server) adminBallotAction(c *fiber.Ctx) error {
 
 // remind e-mails the owners of units that have not voted.
 func (s *Server) remind(c *fiber.Ctx, b *voting.Ballot) (int, error) {
-	t, u := tenantOf(c), userOf(c)
-	ctx := c.UserContext()
 	if b.State != voting.StateOpen {
 		return 0, fmt.Errorf("%w: reminders are sent while the ballot is open", voting.ErrState)
 	}
-	ids, err := s.deps.Ballots.NonVoters(ctx, t.ID, b.ID)
+	return s.RemindNonVoters(c.UserContext(), tenantOf(c).ID, userOf(c).ID, b)
+}
+
+// RemindNonVoters e-mails the active owners of the ballot's units that
+// have not voted yet and records how many were sent; actor is the officer,
+// or the scheduler.
+func (s *Server) RemindNonVoters(ctx context.Context, tenantID, actor string, b *voting.Ballot) (int, error) {
+	ids, err := s.deps.Ballots.NonVoters(ctx, tenantID, b.ID)
 	if err != nil {
 		return 0, err
 	}
 	sent := 0
 	for _, id := range ids {
-		usr, err := s.deps.Users.Get(ctx, t.ID, id)
+		usr, err := s.deps.Users.Get(ctx, tenantID, id)
 		if err != nil || usr.Status != identity.Active {
 			continue
 		}
-		if err := s.deps.Notifier.Notify(ctx, identity.Notice{Kind: identity.NoticeBallotReminder, TenantID: t.ID, UserID: usr.ID,
+		if err := s.deps.Notifier.Notify(ctx, identity.Notice{Kind: identity.NoticeBallotReminder, TenantID: tenantID, UserID: usr.ID,
 			Email: usr.Email, Name: usr.Name, Token: b.ID, Detail: b.Title, Expires: b.ClosesAt}); err != nil {
-			s.deps.Logger.Warn("ballot reminder", "tenant", t.ID, "error", err)
+			s.deps.Logger.Warn("ballot reminder", "tenant", tenantID, "error", err)
 			continue
 		}
 		sent++
 	}
-	s.deps.Ballots.Reminded(ctx, t.ID, u.ID, b.ID, sent)
+	s.deps.Ballots.Reminded(ctx, tenantID, actor, b.ID, sent)
 	return sent, nil
 }
 

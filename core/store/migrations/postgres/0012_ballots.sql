@@ -3,7 +3,8 @@
 -- secrecy, eligibility, double-vote resolution) are kept as one JSON
 -- document; rules_hash is its SHA-256 once the ballot opens, after which
 -- the rules cannot change. result is the stored tally output (aggregate
--- figures only; never per-unit choices).
+-- figures only; never per-unit choices). reminded_at is when the
+-- scheduled reminder to units that had not voted went out.
 CREATE TABLE ballots (
 	tenant_id TEXT NOT NULL REFERENCES tenants (id),
 	id TEXT NOT NULL,
@@ -20,6 +21,7 @@ CREATE TABLE ballots (
 	closed_at TIMESTAMPTZ,
 	tallied_at TIMESTAMPTZ,
 	published_at TIMESTAMPTZ,
+	reminded_at TIMESTAMPTZ,
 	result TEXT NOT NULL,
 	PRIMARY KEY (tenant_id, id),
 	CHECK (state IN ('draft', 'open', 'closed', 'tallied', 'published'))
