@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -193,13 +192,11 @@ func TestRunner(t *testing.T) {
 	}
 	// A tenant's private plugin runs under the strictest limits whatever
 	// its manifest asks for: the infinite loop stops at 100 ms, not 5 s.
+	// The error names the deadline applied (timing the call would also
+	// time the module's first compilation, which a loaded machine slows).
 	install(loop, "my-loop", "tenant-b")
-	start := time.Now()
-	if _, err := run.Call(ctx, "tenant-b", sdk.HookTally, nil); !errors.Is(err, wasm.ErrTimeout) {
-		t.Fatalf("private loop: %v", err)
-	}
-	if d := time.Since(start); d > 4*time.Second {
-		t.Fatalf("private plugin ran %s: strict deadline not applied", d)
+	if _, err := run.Call(ctx, "tenant-b", sdk.HookTally, nil); !errors.Is(err, wasm.ErrTimeout) || !strings.Contains(err.Error(), "deadline 100ms") {
+		t.Fatalf("private loop: %v (want a timeout at the strict 100 ms deadline)", err)
 	}
 	// Tenant A cannot enable B's private plugin.
 	if _, err := reg.Enable(ctx, registry.EnableRequest{TenantID: "tenant-a", Hook: "tally", Plugin: "my-loop", Version: "1.0.0"}); !errors.Is(err, registry.ErrNotFound) {
