@@ -22,6 +22,10 @@ var ErrNotTenantOwned = errors.New("store: model is not tenant-owned (embed stor
 // through a tenant-scoped handle.
 var ErrCrossTenant = errors.New("store: row belongs to another tenant")
 
+// ErrSavepoint is wrapped by a failure of a savepoint itself (not of the
+// work inside it): the transaction's state is then unknown.
+var ErrSavepoint = errors.New("store: savepoint failed")
+
 // ErrNestedWrite is returned for a write transaction begun inside another
 // on SQLite, which has one writer: the inner one would wait for the outer
 // for ever.
@@ -349,22 +353,23 @@ func (s *System) Scope(tx bun.Tx, tenantID string) (*Tx, error) {
 // Savepoint runs fn inside a savepoint of the transaction: when fn fails,
 // what it changed is rolled back and the transaction goes on, so one
 // refused item of a batch leaves the others intact. Savepoints do not
-// nest here: fn must not call Savepoint.
+// nest here: fn must not call Savepoint. An error wrapping ErrSavepoint
+// means the savepoint itself failed and the transaction must not commit.
 func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT plenum_item"); err != nil {
-		return fmt.Errorf("savepoint: %w", err)
+		return fmt.Errorf("%w: %v", ErrSavepoint, err)
 	}
 	if err := fn(ctx); err != nil {
 		if _, rerr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT plenum_item"); rerr != nil {
-			return errors.Join(err, fmt.Errorf("roll back to savepoint: %w", rerr))
+			return fmt.Errorf("%w: roll back: %v (after %v)", ErrSavepoint, rerr, err)
 		}
 		if _, rerr := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT plenum_item"); rerr != nil {
-			return errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))
+			return fmt.Errorf("%w: release: %v (after %v)", ErrSavepoint, rerr, err)
 		}
 		return err
 	}
 	if _, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT plenum_item"); err != nil {
-		return fmt.Errorf("release savepoint: %w", err)
+		return fmt.Errorf("%w: release: %v", ErrSavepoint, err)
 	}
 	return nil
 }

@@ -54,7 +54,12 @@ type Keys interface {
 // Tallier counts votes and checks rules with a ballot's method plugin
 // (host/registry implements it with the wasm runtime).
 type Tallier interface {
-	Tally(ctx context.Context, tenantID, method string, in *sdk.TallyInput) (*sdk.TallyOutput, error)
+	// Version names the version of the method plugin that would count a
+	// ballot opened now; it is frozen with the rules.
+	Version(ctx context.Context, tenantID, method string) (string, error)
+	// Tally counts with the method plugin's version (the newest when
+	// version is empty).
+	Tally(ctx context.Context, tenantID, method, version string, in *sdk.TallyInput) (*sdk.TallyOutput, error)
 	Validate(ctx context.Context, tenantID, method string, in *sdk.ValidateBallotInput) (*sdk.ValidateBallotOutput, error)
 }
 
@@ -288,10 +293,14 @@ func (s *Ballots) Update(ctx context.Context, tenantID, actor, id, title string,
 		if old.State != StateDraft {
 			return fmt.Errorf("%w: an open ballot's rules cannot change", ErrState)
 		}
-		if _, err := tx.Update((*Ballot)(nil)).Set("title = ?", title).Set("rules = ?", string(rules)).
+		res, err := tx.Update((*Ballot)(nil)).Set("title = ?", title).Set("rules = ?", string(rules)).
 			Set("opens_at = ?", r.OpensAt).Set("closes_at = ?", r.ClosesAt).Set("updated_at = ?", s.stamp()).
-			Where("id = ?", id).Where("state = ?", StateDraft).Exec(ctx); err != nil {
+			Where("id = ?", id).Where("state = ?", StateDraft).Exec(ctx)
+		if err != nil {
 			return fmt.Errorf("update ballot: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("%w: the ballot was opened meanwhile", ErrState)
 		}
 		return s.record(ctx, tx, actor, "ballot.update", "ballot:"+id, map[string]string{
 			"title": old.Title + " -> " + title, "rules": old.Rules.Hash() + " -> " + r.Hash()})
@@ -462,6 +471,9 @@ func (s *Ballots) Open(ctx context.Context, tenantID, actor, id string) error {
 	if err != nil {
 		return err
 	}
+	if b.State != StateDraft {
+		return fmt.Errorf("%w: the ballot is %s, not draft", ErrState, b.State)
+	}
 	r := b.Rules
 	if err := s.Check(ctx, tenantID, &r); err != nil {
 		return err
@@ -469,35 +481,27 @@ func (s *Ballots) Open(ctx context.Context, tenantID, actor, id string) error {
 	if !r.ClosesAt.After(s.now()) {
 		return fmt.Errorf("%w: the closing time has passed", ErrInvalid)
 	}
-	admit, err := s.exprs.eligibility(r.Eligibility)
+	// The method plugin's version is fixed now, with the rest of the rules:
+	// a newer version installed later does not count this ballot.
+	if s.tallier != nil {
+		if r.MethodVersion, err = s.tallier.Version(ctx, tenantID, r.Method); err != nil {
+			return fmt.Errorf("method %s: %w", r.Method, err)
+		}
+	}
+	// The eligibility condition is the tenant's code: it runs before the
+	// write transaction, under a budget, not while holding the writer.
+	rights, err := s.eligible(ctx, tenantID, id, r.Eligibility)
 	if err != nil {
 		return err
 	}
-	return s.transition(ctx, tenantID, actor, id, StateDraft, StateOpen, "opened_at", func(ctx context.Context, tx *store.Tx, b *Ballot) (map[string]string, error) {
-		var units []Unit
-		if err := tx.Select(&units).OrderExpr("label").Scan(ctx); err != nil {
-			return nil, fmt.Errorf("read units: %w", err)
-		}
-		var owners []ownerRow
-		if err := tx.Select(&owners).Scan(ctx); err != nil {
-			return nil, fmt.Errorf("read owners: %w", err)
-		}
-		count := map[string]int{}
-		for _, o := range owners {
-			count[o.UnitID]++
-		}
-		rights := make([]right, 0, len(units))
-		for _, u := range units {
-			ok, err := admit(ctx, u, count[u.ID])
-			if err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-			}
-			if ok {
-				rights = append(rights, right{BallotID: id, UnitID: u.ID, Weight: u.Weight})
-			}
-		}
-		if len(rights) == 0 {
-			return nil, fmt.Errorf("%w: no unit is eligible to vote", ErrInvalid)
+	frozen, err := json.Marshal(&r)
+	if err != nil {
+		return fmt.Errorf("encode rules: %w", err)
+	}
+	hash := r.Hash()
+	return s.transition(ctx, tenantID, actor, id, StateDraft, StateOpen, "opened_at", func(ctx context.Context, tx *store.Tx, cur *Ballot) (map[string]string, error) {
+		if cur.RulesJSON != b.RulesJSON {
+			return nil, fmt.Errorf("%w: the rules were changed meanwhile; open it again", ErrState)
 		}
 		for i := 0; i < len(rights); i += 500 {
 			chunk := rights[i:min(i+500, len(rights))]
@@ -505,12 +509,57 @@ func (s *Ballots) Open(ctx context.Context, tenantID, actor, id string) error {
 				return nil, fmt.Errorf("voting rights: %w", err)
 			}
 		}
-		hash := r.Hash()
-		if _, err := tx.Update((*Ballot)(nil)).Set("rules_hash = ?", hash).Where("id = ?", id).Exec(ctx); err != nil {
+		if _, err := tx.Update((*Ballot)(nil)).Set("rules = ?", string(frozen)).Set("rules_hash = ?", hash).Where("id = ?", id).Exec(ctx); err != nil {
 			return nil, fmt.Errorf("freeze rules: %w", err)
 		}
-		return map[string]string{"rules": hash, "eligible_units": fmt.Sprint(len(rights))}, nil
+		return map[string]string{"rules": hash, "method": r.Method + "@" + r.MethodVersion, "eligible_units": fmt.Sprint(len(rights))}, nil
 	})
+}
+
+// exprBudget bounds all evaluations of a tenant expression for one
+// operation (every unit's eligibility, every double vote's rule).
+const exprBudget = 5 * time.Second
+
+// eligible returns the voting rights of the units the condition admits.
+func (s *Ballots) eligible(ctx context.Context, tenantID, ballotID, cond string) ([]right, error) {
+	admit, err := s.exprs.eligibility(cond)
+	if err != nil {
+		return nil, err
+	}
+	var units []Unit
+	var owners []ownerRow
+	err = s.tx(ctx, tenantID, false, func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.Select(&units).OrderExpr("label").Scan(ctx); err != nil {
+			return fmt.Errorf("read units: %w", err)
+		}
+		if err := tx.Select(&owners).Scan(ctx); err != nil {
+			return fmt.Errorf("read owners: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	count := map[string]int{}
+	for _, o := range owners {
+		count[o.UnitID]++
+	}
+	ctx, cancel := context.WithTimeout(ctx, exprBudget)
+	defer cancel()
+	rights := make([]right, 0, len(units))
+	for _, u := range units {
+		ok, err := admit(ctx, u, count[u.ID])
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		if ok {
+			rights = append(rights, right{BallotID: ballotID, UnitID: u.ID, Weight: u.Weight})
+		}
+	}
+	if len(rights) == 0 {
+		return nil, fmt.Errorf("%w: no unit is eligible to vote", ErrInvalid)
+	}
+	return rights, nil
 }
 
 // Close ends voting on an open ballot.

@@ -27,7 +27,9 @@ type countingTallier struct {
 	last *sdk.TallyInput
 }
 
-func (c *countingTallier) Tally(_ context.Context, _, method string, in *sdk.TallyInput) (*sdk.TallyOutput, error) {
+func (c *countingTallier) Version(context.Context, string, string) (string, error) { return "1.0.0", nil }
+
+func (c *countingTallier) Tally(_ context.Context, _, method, version string, in *sdk.TallyInput) (*sdk.TallyOutput, error) {
 	c.mu.Lock()
 	c.last = in
 	c.mu.Unlock()
@@ -562,6 +564,37 @@ func TestDueReminders(t *testing.T) {
 		// owner-1 co-owns the unit that voted, but their own flat has not.
 		if err != nil || len(left) != 3 || left[0] != f.owners[1] || left[2] != f.owners[3] {
 			t.Fatalf("non-voters: %v %v", left, err)
+		}
+	})
+}
+
+// TestVoteChangesAndVoidProxies: on a changeable ballot only whoever cast
+// a vote may change it, and a proxy given by a former owner is void.
+func TestVoteChangesAndVoidProxies(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newBallotFixture(t, db)
+		b := f.motion(t, func(r *voting.Rules) { r.Changeable = true })
+		if err := f.ballots.Open(ctx, f.a, "admin", b.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.ballots.Appoint(ctx, f.a, f.owners[3], f.unitIDs[3], f.owners[0], b.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.ballots.Cast(ctx, f.a, voting.CastRequest{BallotID: b.ID, UnitID: f.unitIDs[0], UserID: f.owners[0], Choice: voting.Choice{Choice: "yes"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.ballots.Cast(ctx, f.a, voting.CastRequest{BallotID: b.ID, UnitID: f.unitIDs[0], UserID: f.owners[1], Choice: voting.Choice{Choice: "no"}}); !errors.Is(err, voting.ErrAlreadyVoted) {
+			t.Fatalf("co-owner overwrote the vote: %v", err)
+		}
+		if err := f.units.RemoveOwner(ctx, f.a, "admin", f.unitIDs[3], f.owners[3]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.ballots.Cast(ctx, f.a, voting.CastRequest{BallotID: b.ID, UnitID: f.unitIDs[3], UserID: f.owners[0], Choice: voting.Choice{Choice: "yes"}}); !errors.Is(err, voting.ErrNotEligible) {
+			t.Fatalf("proxy of a former owner: %v", err)
+		}
+		if ents, err := f.ballots.Entitlements(ctx, f.a, b.ID, f.owners[0]); err != nil || len(ents) != 1 {
+			t.Fatalf("entitlements: %+v %v", ents, err)
 		}
 	})
 }

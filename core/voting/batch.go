@@ -2,6 +2,7 @@ package voting
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -73,10 +74,19 @@ func (b *batcher) submit(ctx context.Context, tenantID string, req CastRequest) 
 func (b *batcher) work() {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
+	var next *castJob // a job of another tenant met while collecting
 	for {
+		if next != nil {
+			var jobs []*castJob
+			jobs, next = b.collect(next)
+			b.run(jobs)
+			continue
+		}
 		select {
 		case job := <-b.q:
-			b.run(b.collect(job))
+			var jobs []*castJob
+			jobs, next = b.collect(job)
+			b.run(jobs)
 			idle.Reset(workerIdle)
 		case <-idle.C:
 			b.mu.Lock()
@@ -93,27 +103,24 @@ func (b *batcher) work() {
 }
 
 // collect takes first and whatever else of its tenant is queued now, up
-// to maxBatch; another tenant's job goes back to the queue.
-func (b *batcher) collect(first *castJob) []*castJob {
-	jobs := []*castJob{first}
-	var others []*castJob
+// to maxBatch. It stops at the first job of another tenant and returns it
+// as next, for the worker to start its next batch with: nothing is put
+// back into the queue, which may be full by then.
+func (b *batcher) collect(first *castJob) (jobs []*castJob, next *castJob) {
+	jobs = []*castJob{first}
 	for len(jobs) < maxBatch {
 		select {
 		case j := <-b.q:
-			if j.tenantID == first.tenantID {
-				jobs = append(jobs, j)
-			} else {
-				others = append(others, j)
+			if j.tenantID != first.tenantID {
+				return jobs, j
 			}
+			jobs = append(jobs, j)
 			continue
 		default:
 		}
 		break
 	}
-	for _, j := range others {
-		b.q <- j // the queue had room for them a moment ago
-	}
-	return jobs
+	return jobs, nil
 }
 
 // run writes jobs in one transaction and answers each.
@@ -150,6 +157,9 @@ func (b *batcher) run(jobs []*castJob) {
 				events = append(events, ev)
 				return nil
 			})
+			if errors.Is(err, store.ErrSavepoint) {
+				return err // the transaction's state is unknown: fail the batch
+			}
 			if err != nil {
 				results[i] = castResult{err: err}
 			}

@@ -210,8 +210,19 @@ func (s *Ballots) store(ctx context.Context, tx *store.Tx, b *Ballot, channel st
 		if n, _ := res.RowsAffected(); n != 1 {
 			return s.change(ctx, tx, b, channel, req, now)
 		}
-	} else if err := s.hasRight(ctx, tx, b.ID, req.UnitID); err != nil {
-		return nil, none, err
+	} else {
+		if err := s.hasRight(ctx, tx, b.ID, req.UnitID); err != nil {
+			return nil, none, err
+		}
+		// Look before inserting: on PostgreSQL a failed insert would spoil
+		// the rest of the transaction.
+		n, err := tx.Select((*Vote)(nil)).Where("ballot_id = ?", b.ID).Where("unit_id = ?", req.UnitID).Where("channel = ?", channel).Count(ctx)
+		if err != nil {
+			return nil, none, fmt.Errorf("read vote: %w", err)
+		}
+		if n > 0 {
+			return s.change(ctx, tx, b, channel, req, now)
+		}
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -227,9 +238,6 @@ func (s *Ballots) store(ctx context.Context, tx *store.Tx, b *Ballot, channel st
 	}
 	if err := tx.Insert(ctx, v); err != nil {
 		if store.IsUniqueViolation(err) {
-			if channel == ChannelProxy {
-				return s.change(ctx, tx, b, channel, req, now)
-			}
 			return nil, none, ErrAlreadyVoted
 		}
 		return nil, none, fmt.Errorf("store vote: %w", err)
@@ -262,6 +270,11 @@ func (s *Ballots) change(ctx context.Context, tx *store.Tx, b *Ballot, channel s
 	old := new(Vote)
 	if err := tx.Select(old).Where("ballot_id = ?", b.ID).Where("unit_id = ?", req.UnitID).Where("channel = ?", channel).Scan(ctx); err != nil {
 		return nil, none, fmt.Errorf("read vote: %w", err)
+	}
+	// Only whoever cast a vote may change it: a co-owner or another proxy
+	// may not overwrite it, nor learn its receipt.
+	if old.CastBy != req.UserID {
+		return nil, none, ErrAlreadyVoted
 	}
 	v := &Vote{ID: old.ID}
 	if err := s.seal(ctx, tx.TenantID(), v, req.Choice, req.Source); err != nil {

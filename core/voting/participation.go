@@ -222,7 +222,8 @@ func (s *Ballots) Entitlements(ctx context.Context, tenantID, ballotID, userID s
 			out = append(out, Entitlement{Unit: u})
 		}
 		var proxies []Proxy
-		q := tx.Select(&proxies).Where("holder = ?", userID).Where("revoked_at IS NULL")
+		q := tx.Select(&proxies).Where("holder = ?", userID).Where("revoked_at IS NULL").
+			Where("EXISTS (SELECT 1 FROM unit_owners o WHERE o.tenant_id = ? AND o.unit_id = ?TableAlias.unit_id AND o.user_id = ?TableAlias.grantor)", tenantID)
 		if b.Rules.Meeting != "" {
 			q = q.Where("ballot_id = ? OR meeting = ?", b.ID, b.Rules.Meeting)
 		} else {

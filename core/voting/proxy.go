@@ -111,7 +111,10 @@ func (s *Ballots) Proxies(ctx context.Context, tenantID, userID string) ([]Proxy
 }
 
 func (s *Ballots) holdsProxy(ctx context.Context, tx *store.Tx, b *Ballot, unitID, userID string) (bool, error) {
-	q := tx.Select((*Proxy)(nil)).Where("unit_id = ?", unitID).Where("holder = ?", userID).Where("revoked_at IS NULL")
+	// A proxy lasts while its grantor owns the unit: one given by a
+	// former owner is void.
+	q := tx.Select((*Proxy)(nil)).Where("unit_id = ?", unitID).Where("holder = ?", userID).Where("revoked_at IS NULL").
+		Where("grantor IN (SELECT user_id FROM unit_owners WHERE tenant_id = ? AND unit_id = ?)", tx.TenantID(), unitID)
 	if b.Rules.Meeting != "" {
 		q = q.Where("ballot_id = ? OR meeting = ?", b.ID, b.Rules.Meeting)
 	} else {

@@ -85,6 +85,9 @@ type Rules struct {
 	// Method is the tally plugin's name; Rule the plugin's rule.
 	Method string `json:"method"`
 	Rule   string `json:"rule"`
+	// MethodVersion is the method plugin's version, fixed when the ballot
+	// opens.
+	MethodVersion string `json:"method_version,omitempty"`
 	// Config is the method's configuration, checked by its plugin.
 	Config json.RawMessage `json:"config,omitempty"`
 	// Options are the candidates of an election; a motion's are fixed.
@@ -144,6 +147,7 @@ func (r *Rules) Hash() string {
 func (r *Rules) Normalize() error {
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	r.MethodVersion = "" // fixed when the ballot opens, not before
 	r.Description = strings.TrimSpace(r.Description)
 	r.Meeting = strings.Join(strings.Fields(r.Meeting), " ")
 	if !utf8.ValidString(r.Description) || len(r.Description) > 20_000 {

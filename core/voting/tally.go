@@ -3,6 +3,7 @@ package voting
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -44,52 +45,86 @@ type Resolution struct {
 // Resolve applies the ballot's double-vote rule to every unit with more
 // than one vote record of a closed ballot and records each decision (a
 // unit with one record needs none). Decisions already made by a person
-// are kept. It returns the number of units left for review.
+// are kept. It returns the number of units left for review. The rule is
+// the tenant's code: it runs outside the write transaction, within a
+// budget for all units; a unit it cannot decide in time goes to review.
 func (s *Ballots) Resolve(ctx context.Context, tenantID, actor, ballotID string) (int, error) {
-	review := 0
-	err := s.tx(ctx, tenantID, true, func(ctx context.Context, tx *store.Tx) error {
-		b, err := s.get(ctx, tx, ballotID)
-		if err != nil {
+	var (
+		b     *Ballot
+		votes []Vote
+		kept  []Resolution
+	)
+	err := s.tx(ctx, tenantID, false, func(ctx context.Context, tx *store.Tx) error {
+		var err error
+		if b, err = s.get(ctx, tx, ballotID); err != nil {
 			return err
 		}
 		if b.State != StateClosed {
 			return fmt.Errorf("%w: double votes are resolved once the ballot is closed", ErrState)
 		}
-		review, err = s.resolve(ctx, tx, b, actor)
-		return err
+		if err := tx.Select(&votes).Column("id", "unit_id", "channel", "cast_by", "cast_at").Where("ballot_id = ?", b.ID).
+			OrderExpr("unit_id, cast_at, id").Scan(ctx); err != nil {
+			return fmt.Errorf("read votes: %w", err)
+		}
+		if err := tx.Select(&kept).Where("ballot_id = ?", b.ID).Where("decided_by <> ?", "rule").Where("status <> ?", Review).Scan(ctx); err != nil {
+			return fmt.Errorf("read decisions: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	decisions, review, err := s.decide(ctx, b, votes, kept)
+	if err != nil {
+		return 0, err
+	}
+	err = s.tx(ctx, tenantID, true, func(ctx context.Context, tx *store.Tx) error {
+		cur, err := s.get(ctx, tx, ballotID)
+		if err != nil {
+			return err
+		}
+		if cur.State != StateClosed {
+			return fmt.Errorf("%w: the ballot is %s", ErrState, cur.State)
+		}
+		if _, err := tx.Delete((*Resolution)(nil)).Where("ballot_id = ?", b.ID).Where("decided_by = ? OR status = ?", "rule", Review).Exec(ctx); err != nil {
+			return fmt.Errorf("clear decisions: %w", err)
+		}
+		stats := map[string]int{}
+		for _, d := range decisions {
+			stats[d.Status]++
+		}
+		if len(decisions) > 0 {
+			if err := tx.Insert(ctx, &decisions); err != nil {
+				return fmt.Errorf("store decisions: %w", err)
+			}
+		}
+		return s.record(ctx, tx, actor, "ballot.resolve", "ballot:"+b.ID, map[string]string{
+			"counted": fmt.Sprint(stats[Counted]), "none": fmt.Sprint(stats[NoneCounted]), "review": fmt.Sprint(review)})
 	})
 	return review, err
 }
 
-func (s *Ballots) resolve(ctx context.Context, tx *store.Tx, b *Ballot, actor string) (int, error) {
+// decide runs the ballot's rule over every unit with several records
+// that no person has decided yet.
+func (s *Ballots) decide(ctx context.Context, b *Ballot, votes []Vote, kept []Resolution) ([]Resolution, int, error) {
 	pick, err := s.exprs.resolver(b.Rules.Resolution, b.Rules.ResolutionExpr)
 	if err != nil {
-		return 0, err
-	}
-	var votes []Vote
-	if err := tx.Select(&votes).Column("id", "unit_id", "channel", "cast_by", "cast_at").Where("ballot_id = ?", b.ID).
-		OrderExpr("unit_id, cast_at, id").Scan(ctx); err != nil {
-		return 0, fmt.Errorf("read votes: %w", err)
-	}
-	var kept []Resolution
-	if err := tx.Select(&kept).Where("ballot_id = ?", b.ID).Where("decided_by <> ?", "rule").Scan(ctx); err != nil {
-		return 0, fmt.Errorf("read decisions: %w", err)
+		return nil, 0, err
 	}
 	manual := map[string]bool{}
 	for _, r := range kept {
-		manual[r.UnitID] = r.Status != Review
+		manual[r.UnitID] = true
 	}
-	if _, err := tx.Delete((*Resolution)(nil)).Where("ballot_id = ?", b.ID).Where("decided_by = ? OR status = ?", "rule", Review).Exec(ctx); err != nil {
-		return 0, fmt.Errorf("clear decisions: %w", err)
-	}
-	now, review, stats := s.stamp(), 0, map[string]int{}
+	ctx, cancel := context.WithTimeout(ctx, exprBudget)
+	defer cancel()
+	now, review := s.stamp(), 0
 	var out []Resolution
 	for i := 0; i < len(votes); {
 		j := i
 		for j < len(votes) && votes[j].UnitID == votes[i].UnitID {
 			j++
 		}
-		unit := votes[i : i+(j-i)]
+		unit := votes[i:j]
 		i = j
 		if len(unit) < 2 || manual[unit[0].UnitID] {
 			continue
@@ -109,17 +144,9 @@ func (s *Ballots) resolve(ctx context.Context, tx *store.Tx, b *Ballot, actor st
 		default:
 			res.Status, res.VoteID, res.Reason = Counted, id, reason
 		}
-		stats[res.Status]++
 		out = append(out, res)
 	}
-	if len(out) > 0 {
-		if err := tx.Insert(ctx, &out); err != nil {
-			return 0, fmt.Errorf("store decisions: %w", err)
-		}
-	}
-	err = s.record(ctx, tx, actor, "ballot.resolve", "ballot:"+b.ID, map[string]string{
-		"counted": fmt.Sprint(stats[Counted]), "none": fmt.Sprint(stats[NoneCounted]), "review": fmt.Sprint(review)})
-	return review, err
+	return out, review, nil
 }
 
 // Decide records a person's decision for a unit's double vote: voteID
@@ -171,41 +198,92 @@ func (s *Ballots) Resolutions(ctx context.Context, tenantID, ballotID string) ([
 
 // Tally counts a closed ballot with its method plugin: it resolves double
 // votes (refusing while units wait for review), builds the tally input
-// from the counted records, stores the result and moves the ballot to
-// tallied, in one transaction.
+// from the counted records, runs the plugin outside any transaction, and
+// stores the result and moves the ballot to tallied, provided that no
+// vote or decision changed meanwhile (a paper ballot entered during the
+// count makes it refuse; count again).
 func (s *Ballots) Tally(ctx context.Context, tenantID, actor, ballotID string) (*sdk.TallyOutput, error) {
 	if s.tallier == nil {
 		return nil, errors.New("no tally runtime")
 	}
-	var out *sdk.TallyOutput
-	err := s.transition(ctx, tenantID, actor, ballotID, StateClosed, StateTallied, "tallied_at", func(ctx context.Context, tx *store.Tx, b *Ballot) (map[string]string, error) {
-		review, err := s.resolve(ctx, tx, b, actor)
+	review, err := s.Resolve(ctx, tenantID, actor, ballotID)
+	if err != nil {
+		return nil, err
+	}
+	if review > 0 {
+		return nil, fmt.Errorf("%w: %d unit(s)", ErrReview, review)
+	}
+	var (
+		b      *Ballot
+		in     *sdk.TallyInput
+		digest string
+	)
+	err = s.tx(ctx, tenantID, false, func(ctx context.Context, tx *store.Tx) error {
+		var err error
+		if b, err = s.get(ctx, tx, ballotID); err != nil {
+			return err
+		}
+		if b.State != StateClosed {
+			return fmt.Errorf("%w: the ballot is %s, not closed", ErrState, b.State)
+		}
+		if in, err = s.input(ctx, tx, b); err != nil {
+			return err
+		}
+		digest, err = s.digest(ctx, tx, b.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.tallier.Tally(ctx, tenantID, b.Rules.Method, b.Rules.MethodVersion, in)
+	if err != nil {
+		return nil, fmt.Errorf("tally with %s: %w", b.Rules.Method, err)
+	}
+	if out.Turnout == (sdk.Turnout{}) {
+		out.Turnout = turnoutOf(in.Votes)
+	}
+	raw, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encode result: %w", err)
+	}
+	err = s.transition(ctx, tenantID, actor, ballotID, StateClosed, StateTallied, "tallied_at", func(ctx context.Context, tx *store.Tx, cur *Ballot) (map[string]string, error) {
+		now, err := s.digest(ctx, tx, cur.ID)
 		if err != nil {
 			return nil, err
 		}
-		if review > 0 {
-			return nil, fmt.Errorf("%w: %d unit(s)", ErrReview, review)
+		if now != digest {
+			return nil, fmt.Errorf("%w: votes or decisions changed during the count; count again", ErrState)
 		}
-		in, err := s.input(ctx, tx, b)
-		if err != nil {
-			return nil, err
-		}
-		if out, err = s.tallier.Tally(ctx, tenantID, b.Rules.Method, in); err != nil {
-			return nil, fmt.Errorf("tally with %s: %w", b.Rules.Method, err)
-		}
-		if out.Turnout == (sdk.Turnout{}) {
-			out.Turnout = turnoutOf(in.Votes)
-		}
-		raw, err := json.Marshal(out)
-		if err != nil {
-			return nil, fmt.Errorf("encode result: %w", err)
-		}
-		if _, err := tx.Update((*Ballot)(nil)).Set("result = ?", string(raw)).Where("id = ?", b.ID).Exec(ctx); err != nil {
+		if _, err := tx.Update((*Ballot)(nil)).Set("result = ?", string(raw)).Where("id = ?", cur.ID).Exec(ctx); err != nil {
 			return nil, fmt.Errorf("store result: %w", err)
 		}
-		return map[string]string{"decision": out.Decision, "votes": fmt.Sprint(len(in.Votes))}, nil
+		return map[string]string{"decision": out.Decision, "votes": fmt.Sprint(len(in.Votes)), "method": b.Rules.Method + "@" + b.Rules.MethodVersion}, nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// digest fingerprints what a count reads: every vote record (id and
+// revision) and every double-vote decision.
+func (s *Ballots) digest(ctx context.Context, tx *store.Tx, ballotID string) (string, error) {
+	var votes []Vote
+	if err := tx.Select(&votes).Column("id", "revision").Where("ballot_id = ?", ballotID).OrderExpr("id").Scan(ctx); err != nil {
+		return "", fmt.Errorf("read votes: %w", err)
+	}
+	var decided []Resolution
+	if err := tx.Select(&decided).Where("ballot_id = ?", ballotID).OrderExpr("unit_id").Scan(ctx); err != nil {
+		return "", fmt.Errorf("read decisions: %w", err)
+	}
+	h := sha256.New()
+	for _, v := range votes {
+		fmt.Fprintf(h, "v %s %d\n", v.ID, v.Revision)
+	}
+	for _, d := range decided {
+		fmt.Fprintf(h, "d %s %s %s\n", d.UnitID, d.VoteID, d.Status)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func turnoutOf(votes []sdk.Vote) sdk.Turnout {
@@ -255,8 +333,13 @@ func (s *Ballots) input(ctx context.Context, tx *store.Tx, b *Ballot) (*sdk.Tall
 	if in.Quorum, in.QuorumWeight, err = quorum(r, int64(len(rights)), eligible); err != nil {
 		return nil, err
 	}
-	// Pseudonyms: keyed by the ballot, so no voter id leaves the host.
-	mac := hmac.New(sha256.New, []byte(b.ID))
+	// Pseudonyms under a key made for this count alone: no voter id leaves
+	// the host, and nobody can link a pseudonym to a unit afterwards.
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("pseudonym key: %w", err)
+	}
+	mac := hmac.New(sha256.New, key)
 	for i := 0; i < len(votes); {
 		j := i
 		for j < len(votes) && votes[j].UnitID == votes[i].UnitID {

@@ -367,3 +367,38 @@ func TestReminderEmails(t *testing.T) {
 		t.Fatalf("reminder:\n%s", reminded["cat@remind.example"])
 	}
 }
+
+// TestProxyOverHTTP: an owner appoints another member as proxy from the
+// ballot page; the proxy sees the unit and votes for it under their own
+// name; a stranger's address is refused.
+func TestProxyOverHTTP(t *testing.T) {
+	h := testhost.Start(t, testhost.Options{Tally: true})
+	f := newVotingFixture(t, h, "proxy")
+	base := h.URL + "/t/" + f.tn.Slug
+	id := createBallot(t, h, f, url.Values{"title": {"Budget"}, "kind": {"motion"}, "method": {"majority"}, "meeting": {"AGM 2026"},
+		"threshold": {"simple"}, "counting": {"head"}, "basis": {"votes_cast"}, "resolution": {"first_wins"}})
+	f.act(t, h, id, "open", http.StatusSeeOther)
+	// Dan (flat 3) appoints Ann for the whole meeting.
+	if _, page := get(t, f.members[3], base+"/ballots/"+id); !strings.Contains(page, `/proxy"`) || !strings.Contains(page, "every ballot of AGM 2026") {
+		t.Fatalf("no proxy form: %.2000s", page)
+	}
+	resp, body := post(t, f.members[3], base+"/ballots/"+id+"/proxy", url.Values{"csrf": {f.tokens[3]}, "unit": {f.units[2]}, "email": {"nobody@elsewhere.example"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("stranger as proxy: %d %.300s", resp.StatusCode, extractError(body))
+	}
+	resp, _ = post(t, f.members[3], base+"/ballots/"+id+"/proxy", url.Values{"csrf": {f.tokens[3]}, "unit": {f.units[2]}, "email": {"ann@proxy.example"}, "scope": {"meeting"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("appoint: %d", resp.StatusCode)
+	}
+	if _, home := get(t, f.members[0], base+"/"); !strings.Contains(home, "You vote for Flat 3 on the meeting AGM 2026") {
+		t.Fatalf("proxy's home: %.2000s", home)
+	}
+	code, body := f.vote(t, h, 0, id, url.Values{"unit": {f.units[2]}, "choice": {"no"}})
+	if code != http.StatusOK || !strings.Contains(body, "as proxy") || !strings.Contains(body, "Flat 3") {
+		t.Fatalf("proxy vote: %d %.1000s", code, extractError(body))
+	}
+	// A member who neither owns the unit nor holds a proxy cannot.
+	if code, _ := f.vote(t, h, 2, id, url.Values{"unit": {f.units[2]}, "choice": {"yes"}}); code != http.StatusForbidden {
+		t.Fatalf("vote without proxy: %d", code)
+	}
+}

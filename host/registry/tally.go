@@ -20,9 +20,15 @@ type Tallier struct{ r *Runner }
 // Tallier returns the runner's tallier.
 func (r *Runner) Tallier() *Tallier { return &Tallier{r: r} }
 
-// Tally runs the method plugin's tally hook.
-func (t *Tallier) Tally(ctx context.Context, tenantID, method string, in *sdk.TallyInput) (*sdk.TallyOutput, error) {
-	b, err := t.call(ctx, tenantID, method, sdk.HookTally, sdk.Encode(in))
+// Version returns the newest installed version of the method plugin.
+func (t *Tallier) Version(ctx context.Context, tenantID, method string) (string, error) {
+	return t.r.reg.Latest(ctx, tenantID, method)
+}
+
+// Tally runs the method plugin's tally hook, in the version given (the
+// one frozen when the ballot opened) or the newest.
+func (t *Tallier) Tally(ctx context.Context, tenantID, method, version string, in *sdk.TallyInput) (*sdk.TallyOutput, error) {
+	b, err := t.call(ctx, tenantID, method, version, sdk.HookTally, sdk.Encode(in))
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +41,7 @@ func (t *Tallier) Tally(ctx context.Context, tenantID, method string, in *sdk.Ta
 
 // Validate runs the method plugin's validate_ballot hook.
 func (t *Tallier) Validate(ctx context.Context, tenantID, method string, in *sdk.ValidateBallotInput) (*sdk.ValidateBallotOutput, error) {
-	b, err := t.call(ctx, tenantID, method, sdk.HookValidateBallot, sdk.Encode(in))
+	b, err := t.call(ctx, tenantID, method, "", sdk.HookValidateBallot, sdk.Encode(in))
 	if err != nil {
 		return nil, err
 	}
@@ -46,10 +52,14 @@ func (t *Tallier) Validate(ctx context.Context, tenantID, method string, in *sdk
 	return out, nil
 }
 
-func (t *Tallier) call(ctx context.Context, tenantID, method string, hook sdk.Hook, in []byte) ([]byte, error) {
-	version, err := t.r.reg.Latest(ctx, tenantID, method)
-	if err != nil {
-		return nil, err
+func (t *Tallier) call(ctx context.Context, tenantID, method, version string, hook sdk.Hook, in []byte) ([]byte, error) {
+	if version == "" {
+		var err error
+		if version, err = t.r.reg.Latest(ctx, tenantID, method); err != nil {
+			return nil, err
+		}
+	} else if _, err := t.r.reg.Get(ctx, method, version); err != nil {
+		return nil, fmt.Errorf("%w: %s %s, with which the ballot opened, is no longer installed", ErrNoPlugin, method, version)
 	}
 	binding := &Binding{Hook: hook.String(), PluginName: method, PluginVersion: version}
 	binding.TenantID = tenantID
@@ -75,8 +85,9 @@ func (t *Tallier) call(ctx context.Context, tenantID, method string, hook sdk.Ho
 	return out, nil
 }
 
-// Latest returns the newest version of the named plugin that tenantID may
-// use and that implements the tally hook.
+// Latest returns the newest version of the named plugin, installed by the
+// operator, that implements the tally hook. A tenant's private plugin
+// never counts a ballot: it would see the choices of secret ballots.
 func (r *Registry) Latest(ctx context.Context, tenantID, name string) (string, error) {
 	all, err := r.List(ctx)
 	if err != nil {
@@ -84,7 +95,7 @@ func (r *Registry) Latest(ctx context.Context, tenantID, name string) (string, e
 	}
 	best := ""
 	for _, p := range all {
-		if p.Name != name || (p.OwnerTenantID != nil && *p.OwnerTenantID != tenantID) {
+		if p.Name != name || p.OwnerTenantID != nil {
 			continue
 		}
 		m, err := sdk.ParseManifest([]byte(p.Manifest))

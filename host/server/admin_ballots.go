@@ -206,8 +206,11 @@ func (s *Server) renderAdminBallot(c *fiber.Ctx, status int, b *voting.Ballot, f
 		d.Options = append(d.Options, web.OptionView{ID: o.ID, Label: o.Label})
 	}
 	var err error
-	if d.Result, err = resultView(b); err != nil {
-		return err
+	// A result is seen before publication by those who run ballots only.
+	if b.State == voting.StatePublished || d.CanManage {
+		if d.Result, err = resultView(b); err != nil {
+			return err
+		}
 	}
 	if b.State == voting.StateDraft {
 		return s.render(c, status, web.PageAdminBallot, d)

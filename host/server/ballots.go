@@ -184,7 +184,7 @@ func (s *Server) renderBallot(c *fiber.Ctx, status int, b *voting.Ballot, receip
 	now := time.Now()
 	f := s.frame(c)
 	f.Error = msg
-	d := web.BallotData{Frame: f, Ballot: ballotView(b, now), Receipt: receipt, Published: b.State == voting.StatePublished}
+	d := web.BallotData{Frame: f, Ballot: ballotView(b, now), Receipt: receipt, Published: b.State == voting.StatePublished, Meeting: b.Rules.Meeting}
 	for _, o := range b.Rules.Options {
 		d.Options = append(d.Options, web.OptionView{ID: o.ID, Label: o.Label})
 	}
@@ -299,7 +299,7 @@ func (s *Server) appointProxy(c *fiber.Ctx) error {
 	t, u := tenantOf(c), userOf(c)
 	ctx := c.UserContext()
 	b, err := s.deps.Ballots.Get(ctx, t.ID, c.Params("id"))
-	if err != nil {
+	if err != nil || b.State == voting.StateDraft {
 		return errorf(fiber.StatusNotFound, "There is no such ballot or record.")
 	}
 	holder, err := s.deps.Users.ByEmail(ctx, t.ID, c.FormValue("email"))

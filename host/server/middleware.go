@@ -186,7 +186,17 @@ func (s *Server) withBodyLimit(c *fiber.Ctx) error {
 }
 
 // uploadRoute reports whether path takes large bodies.
-func uploadRoute(path string) bool { return path == "/api/operator/plugins" }
+// The units import and the scans of paper ballots are files; the handlers
+// bound them further (4 MiB of CSV, 10 MB of scan).
+func uploadRoute(path string) bool {
+	if path == "/api/operator/plugins" {
+		return true
+	}
+	if !strings.HasPrefix(path, "/t/") {
+		return false
+	}
+	return strings.HasSuffix(path, "/paper") && strings.Contains(path, "/admin/ballots/") || strings.HasSuffix(path, "/admin/units/import")
+}
 
 // noStore marks responses as not to be cached (pages with session data).
 func noStore(c *fiber.Ctx) error {

@@ -74,6 +74,8 @@ type BallotData struct {
 	Receipt string
 	// Published links to the results.
 	Published bool
+	// Meeting is the ballot's meeting, for proxies covering all of it.
+	Meeting string
 }
 
 // Bar is one bar of a server-rendered SVG bar chart. Y and W are in the
