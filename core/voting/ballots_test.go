@@ -27,7 +27,9 @@ type countingTallier struct {
 	last *sdk.TallyInput
 }
 
-func (c *countingTallier) Version(context.Context, string, string) (string, error) { return "1.0.0", nil }
+func (c *countingTallier) Version(context.Context, string, string) (string, error) {
+	return "1.0.0", nil
+}
 
 func (c *countingTallier) Tally(_ context.Context, _, method, version string, in *sdk.TallyInput) (*sdk.TallyOutput, error) {
 	c.mu.Lock()
