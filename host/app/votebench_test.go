@@ -63,7 +63,7 @@ type voter struct {
 }
 
 func benchPlenum(b *testing.B, db store.Config) {
-	h := testhost.Start(b, testhost.Options{DB: db, Tally: true})
+	h := testhost.Start(b, testhost.Options{DB: db, Tally: true, Log: io.Discard})
 	ctx := context.Background()
 	tn := h.CreateTenant(b, "bench", "Bench Co-operative")
 	h.CreateUser(b, tn, "chair@bench.example", votePW, "owner")

@@ -43,6 +43,10 @@ type Options struct {
 	// text over loopback — testkit/mailtest's server. Otherwise mail is
 	// written as files into the data directory.
 	SMTP string
+	// Log receives the host's log instead of the test's log (benchmarks
+	// send it to io.Discard, so that the test log's buffering is not
+	// measured).
+	Log io.Writer
 	// Tally installs the first-party tally plugins, built from the source
 	// tree (cached by content), as `plenum serve` does in the source tree.
 	Tally bool
@@ -104,7 +108,11 @@ func Start(t testing.TB, opts Options) *Host {
 		t.Fatalf("config: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, cfg, cfg.Logger(testWriter{t}), app.Options{Migrate: true})
+	var logTo io.Writer = testWriter{t}
+	if opts.Log != nil {
+		logTo = opts.Log
+	}
+	a, err := app.Open(ctx, cfg, cfg.Logger(logTo), app.Options{Migrate: true})
 	if err != nil {
 		cancel()
 		ln.Close()
