@@ -20,26 +20,6 @@ import (
 	"github.com/plenum-vote/plenum/testkit/plugin"
 )
 
-// electionData returns the directory of published election data
-// (PLENUM_ELECTION_DATA, or PLENUM_SHARED/testdata/elections), or skips
-// t (fails it when CI requires the data, see testkit.Unavailable).
-func electionData(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("PLENUM_ELECTION_DATA")
-	if dir == "" {
-		if s := os.Getenv("PLENUM_SHARED"); s != "" {
-			dir = filepath.Join(s, "testdata", "elections")
-		}
-	}
-	if dir == "" {
-		testkit.Unavailable(t, "elections", "set PLENUM_ELECTION_DATA or PLENUM_SHARED")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		testkit.Unavailable(t, "elections", err.Error())
-	}
-	return dir
-}
-
 // rctabConfig is the part of an RCTab contest configuration that decides
 // a single-winner count.
 type rctabConfig struct {
@@ -131,7 +111,7 @@ type rctabContest struct {
 
 func loadContest(t testing.TB, name string) *rctabContest {
 	t.Helper()
-	dir := filepath.Join(electionData(t), "rctab", name)
+	dir := filepath.Join(testkit.ElectionData(t), "rctab", name)
 	f, err := os.Open(filepath.Join(dir, name+"_ballots_grouped.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +226,7 @@ func TestMinneapolisNative(t *testing.T) {
 // TestMinneapolisWasm does the same through the irv plugin built to
 // WebAssembly and run by the host's runtime.
 func TestMinneapolisWasm(t *testing.T) {
-	electionData(t) // skip before building when there is no data
+	testkit.ElectionData(t) // skip before building when there is no data
 	p := loadIRV(t)
 	for _, name := range minneapolis {
 		t.Run(name, func(t *testing.T) {

@@ -135,29 +135,10 @@ func TestParsePrefLib(t *testing.T) {
 	}
 }
 
-// electionData returns the folder of the real ballot files, failing when
-// CI requires it (PLENUM_TEST_REQUIRE=elections) and it is missing.
-func electionData(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("PLENUM_ELECTION_DATA")
-	if dir == "" {
-		if s := os.Getenv("PLENUM_SHARED"); s != "" {
-			dir = filepath.Join(s, "testdata", "elections")
-		}
-	}
-	if dir == "" {
-		testkit.Unavailable(t, "elections", "set PLENUM_ELECTION_DATA or PLENUM_SHARED")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		testkit.Unavailable(t, "elections", err.Error())
-	}
-	return dir
-}
-
 // TestRealBallotFiles parses every published ballot file and checks the
 // seats and valid ballots against the published results.
 func TestRealBallotFiles(t *testing.T) {
-	dir := electionData(t)
+	dir := testkit.ElectionData(t)
 	for _, council := range []string{"glasgow_2007", "edinburgh_2017"} {
 		var expected map[string]struct {
 			Seats        int   `json:"seats"`

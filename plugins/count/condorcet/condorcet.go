@@ -36,11 +36,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"math/bits"
 	"strconv"
 	"strings"
 
+	"github.com/plenum-vote/plenum/plugins/count/checked"
 	"github.com/plenum-vote/plenum/plugins/count/plurality"
 	"github.com/plenum-vote/plenum/sdk"
 )
@@ -189,7 +188,7 @@ func newCount(in *sdk.TallyInput) (*count, error) {
 			if err != nil || w.Sign() < 0 {
 				return nil, fmt.Errorf("%w: votes[%d]: weight %v is not a non-negative fraction", ErrInput, i, in.Votes[i].Weight)
 			}
-			m, ok := mul(c.den/gcd(c.den, w.Den), w.Den)
+			m, ok := checked.Mul(c.den/checked.GCD(c.den, w.Den), w.Den)
 			if !ok {
 				return nil, fmt.Errorf("%w: votes[%d]: the weights' common denominator exceeds 64 bits", ErrInput, i)
 			}
@@ -223,9 +222,9 @@ func (c *count) pairwise() error {
 			score = value
 		}
 		var ok1, ok2, ok3 bool
-		c.turnHeads, ok1 = add(c.turnHeads, heads)
-		c.turnValue, ok2 = add(c.turnValue, value)
-		total, ok3 = add(total, score)
+		c.turnHeads, ok1 = checked.Add(c.turnHeads, heads)
+		c.turnValue, ok2 = checked.Add(c.turnValue, value)
+		total, ok3 = checked.Add(total, score)
 		if !ok1 || !ok2 || !ok3 {
 			return fmt.Errorf("%w: votes[%d]: the turnout exceeds 64 bits", ErrInput, vi)
 		}
@@ -290,8 +289,8 @@ func (c *count) voter(vi int, v *sdk.Vote) (heads, value int64, err error) {
 		return heads, heads, nil
 	}
 	w, _ := v.Weight.Norm() // checked in newCount
-	x, ok1 := mul(w.Num, c.den/w.Den)
-	value, ok2 := mul(x, heads)
+	x, ok1 := checked.Mul(w.Num, c.den/w.Den)
+	value, ok2 := checked.Mul(x, heads)
 	if !ok1 || !ok2 {
 		return 0, 0, fmt.Errorf("%w: votes[%d]: weight %v × %d exceeds 64 bits", ErrInput, vi, w, heads)
 	}
@@ -528,28 +527,4 @@ func metWord(met bool) string {
 		return "met"
 	}
 	return "missed"
-}
-
-func gcd(a, b int64) int64 {
-	for b != 0 {
-		a, b = b, a%b
-	}
-	return a
-}
-
-// mul returns a·b for a, b ≥ 0 and whether it fits in int64.
-func mul(a, b int64) (int64, bool) {
-	hi, lo := bits.Mul64(uint64(a), uint64(b))
-	if hi != 0 || lo > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(lo), true
-}
-
-// add returns a+b for a, b ≥ 0 and whether it fits in int64.
-func add(a, b int64) (int64, bool) {
-	if a > math.MaxInt64-b {
-		return 0, false
-	}
-	return a + b, true
 }

@@ -31,6 +31,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/plenum-vote/plenum/plugins/count/checked"
 	"github.com/plenum-vote/plenum/sdk"
 )
 
@@ -341,8 +342,8 @@ func commonDen(votes []sdk.Vote) (int64, error) {
 		if err != nil || w.Sign() < 0 {
 			return 0, fmt.Errorf("%w: votes[%d]: weight %v is not a non-negative fraction", ErrInput, i, votes[i].Weight)
 		}
-		g := gcd(d, w.Den)
-		m, ok := mul(d/g, w.Den)
+		g := checked.GCD(d, w.Den)
+		m, ok := checked.Mul(d/g, w.Den)
 		if !ok {
 			return 0, fmt.Errorf("%w: votes[%d]: the weights' common denominator exceeds 64 bits", ErrInput, i)
 		}
@@ -368,8 +369,8 @@ func (b *ballot) voter(vi int, v *sdk.Vote) (n, value int64, err error) {
 	if err != nil || w.Sign() < 0 {
 		return 0, 0, fmt.Errorf("%w: votes[%d]: weight %v is not a non-negative fraction", ErrInput, vi, v.Weight)
 	}
-	x, ok1 := mul(w.Num, b.den/w.Den)
-	value, ok2 := mul(x, n)
+	x, ok1 := checked.Mul(w.Num, b.den/w.Den)
+	value, ok2 := checked.Mul(x, n)
 	if !ok1 || !ok2 {
 		return 0, 0, fmt.Errorf("%w: votes[%d]: weight %v × %d exceeds 64 bits", ErrInput, vi, w, n)
 	}
@@ -387,8 +388,8 @@ type totals struct {
 
 func (t *totals) turnout(n, value int64) error {
 	var ok1, ok2 bool
-	t.turnHeads, ok1 = add(t.turnHeads, n)
-	t.turnValue, ok2 = add(t.turnValue, value)
+	t.turnHeads, ok1 = checked.Add(t.turnHeads, n)
+	t.turnValue, ok2 = checked.Add(t.turnValue, value)
 	if !ok1 || !ok2 {
 		return errors.New("the turnout exceeds 64 bits")
 	}
@@ -397,8 +398,8 @@ func (t *totals) turnout(n, value int64) error {
 
 func (t *totals) add(k int, n, value int64) error {
 	var ok1, ok2 bool
-	t.heads[k], ok1 = add(t.heads[k], n)
-	t.score[k], ok2 = add(t.score[k], value)
+	t.heads[k], ok1 = checked.Add(t.heads[k], n)
+	t.score[k], ok2 = checked.Add(t.score[k], value)
 	if !ok1 || !ok2 {
 		return errors.New("a total exceeds 64 bits")
 	}

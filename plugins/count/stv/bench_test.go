@@ -5,13 +5,15 @@ import (
 	"testing"
 
 	"github.com/plenum-vote/plenum/core/voting/ballotfile"
+
+	"github.com/plenum-vote/plenum/testkit"
 )
 
 // BenchmarkCountGlasgowLargestWard counts the Glasgow 2007 ward with the
 // most ballots by the Scottish rule and by Meek's method, from the tally
 // input (grouping the ballots included).
 func BenchmarkCountGlasgowLargestWard(b *testing.B) {
-	files, _ := filepath.Glob(filepath.Join(electionData(b), "glasgow_2007", "blt", "*.blt"))
+	files, _ := filepath.Glob(filepath.Join(testkit.ElectionData(b), "glasgow_2007", "blt", "*.blt"))
 	if len(files) == 0 {
 		b.Fatal("no Glasgow ballot files")
 	}

@@ -16,26 +16,6 @@ import (
 	"github.com/plenum-vote/plenum/testkit"
 )
 
-// electionData returns the folder of the real ballot files, skipping the
-// test when it is missing, or failing when CI requires it
-// (PLENUM_TEST_REQUIRE=elections).
-func electionData(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("PLENUM_ELECTION_DATA")
-	if dir == "" {
-		if s := os.Getenv("PLENUM_SHARED"); s != "" {
-			dir = filepath.Join(s, "testdata", "elections")
-		}
-	}
-	if dir == "" {
-		testkit.Unavailable(t, "elections", "set PLENUM_ELECTION_DATA or PLENUM_SHARED")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		testkit.Unavailable(t, "elections", err.Error())
-	}
-	return dir
-}
-
 // toInput converts a parsed ballot file into a tally input: candidates
 // by name, withdrawn candidates removed (and their marks dropped), an
 // overvoted or equal rank as sdk.RankOvervote, a skipped or duplicate
@@ -104,7 +84,7 @@ func normal(name string) string { return strings.Join(strings.Fields(name), " ")
 // by the Scottish rule: the elected set must be the published one, and
 // the votes of every round must match Droop's reference report.
 func TestCouncilElections(t *testing.T) {
-	dir := electionData(t)
+	dir := testkit.ElectionData(t)
 	for _, council := range []string{"glasgow_2007", "edinburgh_2017"} {
 		var expected map[string]struct {
 			Seats    int      `json:"seats"`

@@ -10,6 +10,8 @@ import (
 
 	"github.com/plenum-vote/plenum/core/voting/ballotfile"
 	"github.com/plenum-vote/plenum/sdk"
+
+	"github.com/plenum-vote/plenum/testkit"
 )
 
 // droopElected returns the elected candidates of a Droop report, verbose
@@ -54,7 +56,7 @@ func droopElected(text string) []string {
 // TestReferenceFixtures counts Droop's reference elections by every rule
 // implemented here and compares the elected set with Droop's reports.
 func TestReferenceFixtures(t *testing.T) {
-	dir := filepath.Join(electionData(t), "stv_reference")
+	dir := filepath.Join(testkit.ElectionData(t), "stv_reference")
 	// The fixtures no rule here can count as Droop does, and why.
 	unsupported := map[string]string{
 		"eq2": "equal rankings (b=c) cannot be expressed in sdk.Vote.Ranking; Droop's Meek splits the vote between them, the helper reads them as an overvote",
@@ -151,7 +153,7 @@ func lotOnly(explanation, a, b []string) bool {
 // at-large election (three seats) with RCTab's configuration: four
 // decimals, several winners per round, overvotes skipped.
 func TestMinneapolisPark2013(t *testing.T) {
-	dir := filepath.Join(electionData(t), "rctab", "2013_minneapolis_park")
+	dir := filepath.Join(testkit.ElectionData(t), "rctab", "2013_minneapolis_park")
 	p := parse(t, filepath.Join(dir, "2013_minneapolis_park_ballots_grouped.csv"), ballotfile.ParseCSV)
 	out, err := Count(toInput(p, 3, `{"variant":"rctab","decimals":4}`))
 	if err != nil {
