@@ -89,6 +89,12 @@ func TestBrowserMotion(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#threshold"), "two_thirds"),
 		chromedp.SetValue(chromedp.CSS("#resolution"), "paper_wins"),
 	)
+	// The preview follows the form as it is edited ...
+	do("live preview", chromedp.WaitVisible(chromedp.CSS("#live-preview #preview")))
+	if got := text("#live-preview #preview"); !strings.Contains(got, "at least 2/3") {
+		t.Fatalf("live preview: %q", got)
+	}
+	// ... and the Preview button gives the same without JavaScript.
 	click("preview", `#ballot-form button[value="preview"]`)
 	if got := text("#preview"); !strings.Contains(got, "at least 2/3") || !strings.Contains(got, "the paper ballot counts") {
 		t.Fatalf("preview: %q", got)
