@@ -19,6 +19,9 @@ type ExportOptions struct {
 	// Since (inclusive) and Until (exclusive) bound the events' times;
 	// zero is unbounded.
 	Since, Until time.Time
+	// Actor limits the export to the events someone caused (a member's
+	// own data export).
+	Actor string
 	// IncludePersonal opens sealed personal data (source.ip,
 	// user_agent.original) where the Log's Sealer can open it; events whose
 	// personal data was erased, or whose key was destroyed, are exported
@@ -95,6 +98,9 @@ func (l *Log) ExportECS(ctx context.Context, w io.Writer, opts ExportOptions) (i
 				}
 				if !opts.Until.IsZero() {
 					q = q.Where("at < ?", opts.Until.UTC())
+				}
+				if opts.Actor != "" {
+					q = q.Where("actor = ?", opts.Actor)
 				}
 				if err := q.Scan(ctx); err != nil {
 					return fmt.Errorf("read events of %s: %w", chain, err)

@@ -95,6 +95,19 @@ func (l *Log) Append(ctx context.Context, tx *store.Tx, ev Event) (Record, error
 	return recs[0], nil
 }
 
+// Record appends ev to tenantID's chain in a transaction of its own, for
+// events that accompany no change of data (a sensitive read, an export).
+func (l *Log) Record(ctx context.Context, tenantID string, ev Event) error {
+	sc, err := l.db.Scoped(tenantID)
+	if err != nil {
+		return err
+	}
+	return sc.Tx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		_, err := l.Append(ctx, tx, ev)
+		return err
+	})
+}
+
 // AppendBatch records evs, in order, as the next events of tx's chain with
 // one lock of the chain head and one multi-row insert.
 func (l *Log) AppendBatch(ctx context.Context, tx *store.Tx, evs []Event) ([]Record, error) {

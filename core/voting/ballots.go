@@ -163,15 +163,25 @@ func (s *Ballots) tx(ctx context.Context, tenantID string, write bool, fn func(c
 func (s *Ballots) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 func (s *Ballots) record(ctx context.Context, tx *store.Tx, actor, action, target string, details map[string]string) error {
-	_, err := s.audit.Append(ctx, tx, audit.Event{Actor: actor, Action: action, Target: target, Outcome: audit.Success, Details: details})
+	_, err := s.audit.Append(ctx, tx, audit.Event{Actor: auditActor(actor), Action: action, Target: target, Outcome: audit.Success, Details: details})
 	return err
+}
+
+// auditActor names a member "user:ID" on the audit chain, as the rest of
+// the platform does; actors that already say what they are
+// ("system:scheduler", "user:…") pass unchanged.
+func auditActor(actor string) string {
+	if actor == "" || strings.Contains(actor, ":") {
+		return actor
+	}
+	return "user:" + actor
 }
 
 // Refused records a refused request on the tenant's audit chain, in a
 // transaction of its own (the refused one changed nothing).
 func (s *Ballots) Refused(ctx context.Context, tenantID, actor, action, target string, cause error) {
 	_ = s.tx(ctx, tenantID, true, func(ctx context.Context, tx *store.Tx) error {
-		_, err := s.audit.Append(ctx, tx, audit.Event{Actor: actor, Action: action, Target: target, Outcome: audit.Failure,
+		_, err := s.audit.Append(ctx, tx, audit.Event{Actor: auditActor(actor), Action: action, Target: target, Outcome: audit.Failure,
 			Details: map[string]string{"reason": refusalReason(cause)}})
 		return err
 	})

@@ -242,7 +242,7 @@ func (s *Ballots) store(ctx context.Context, tx *store.Tx, b *Ballot, channel st
 		}
 		return nil, none, fmt.Errorf("store vote: %w", err)
 	}
-	ev := audit.Event{Actor: req.UserID, Action: "vote.cast", Target: "ballot:" + b.ID, Outcome: audit.Success,
+	ev := audit.Event{Actor: auditActor(req.UserID), Action: "vote.cast", Target: "ballot:" + b.ID, Outcome: audit.Success,
 		Details: map[string]string{"unit": req.UnitID, "channel": channel, "vote": v.ID}}
 	return &Receipt{Code: code, VoteID: v.ID, CastAt: now, Channel: channel, Revision: 1}, ev, nil
 }
@@ -288,7 +288,7 @@ func (s *Ballots) change(ctx context.Context, tx *store.Tx, b *Ballot, channel s
 	if n, _ := res.RowsAffected(); n != 1 {
 		return nil, none, fmt.Errorf("%w: the vote changed meanwhile; try again", ErrState)
 	}
-	ev := audit.Event{Actor: req.UserID, Action: "vote.change", Target: "ballot:" + b.ID, Outcome: audit.Success,
+	ev := audit.Event{Actor: auditActor(req.UserID), Action: "vote.change", Target: "ballot:" + b.ID, Outcome: audit.Success,
 		Details: map[string]string{"unit": req.UnitID, "channel": channel, "vote": old.ID}}
 	return &Receipt{Code: old.Receipt, VoteID: old.ID, CastAt: now, Channel: channel, Revision: old.Revision + 1}, ev, nil
 }

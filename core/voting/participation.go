@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -375,4 +376,62 @@ func (s *Ballots) DueReminders(ctx context.Context, tenantID string, lead time.D
 		return nil
 	})
 	return due, err
+}
+
+// CastVote is a vote record a member cast, for their own data export.
+type CastVote struct {
+	Ballot   string    `json:"ballot"`
+	Title    string    `json:"ballot_title"`
+	Unit     string    `json:"unit"`
+	Channel  string    `json:"channel"`
+	CastAt   time.Time `json:"cast_at"`
+	Revision int       `json:"revision"`
+	Receipt  string    `json:"receipt,omitempty"`
+	// Choice is shown for open ballots only: a secret ballot's choice is
+	// kept sealed even from an export, so that no file can prove how
+	// someone voted.
+	Choice *Choice `json:"choice,omitempty"`
+}
+
+// VotesBy returns the vote records userID cast (online, as proxy, or
+// entered on paper as an officer), oldest first.
+func (s *Ballots) VotesBy(ctx context.Context, tenantID, userID string) ([]CastVote, error) {
+	var out []CastVote
+	err := s.tx(ctx, tenantID, false, func(ctx context.Context, tx *store.Tx) error {
+		var votes []Vote
+		if err := tx.Select(&votes).Where("cast_by = ?", userID).OrderExpr("cast_at, id").Limit(100_000).Scan(ctx); err != nil {
+			return fmt.Errorf("read votes: %w", err)
+		}
+		ballots := map[string]*Ballot{}
+		labels := map[string]string{}
+		for i := range votes {
+			v := &votes[i]
+			b, ok := ballots[v.BallotID]
+			if !ok {
+				var err error
+				if b, err = s.get(ctx, tx, v.BallotID); err != nil {
+					return err
+				}
+				ballots[v.BallotID] = b
+			}
+			if _, ok := labels[v.UnitID]; !ok {
+				var l []string
+				if err := tx.Select((*Unit)(nil)).Column("label").Where("id = ?", v.UnitID).Scan(ctx, &l); err != nil {
+					return fmt.Errorf("read unit: %w", err)
+				}
+				labels[v.UnitID] = strings.Join(l, "")
+			}
+			cv := CastVote{Ballot: b.ID, Title: b.Title, Unit: labels[v.UnitID], Channel: v.Channel, CastAt: v.CastAt, Revision: v.Revision, Receipt: v.Receipt}
+			if !b.Rules.Secret {
+				c, err := s.openChoice(ctx, tenantID, v)
+				if err != nil {
+					return err
+				}
+				cv.Choice = &c
+			}
+			out = append(out, cv)
+		}
+		return nil
+	})
+	return out, err
 }

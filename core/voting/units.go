@@ -94,7 +94,7 @@ func CleanLabel(s string) (string, error) {
 }
 
 func (u *Units) record(ctx context.Context, tx *store.Tx, actor, action, target string, details map[string]string) error {
-	_, err := u.audit.Append(ctx, tx, audit.Event{Actor: actor, Action: action, Target: target, Outcome: audit.Success, Details: details})
+	_, err := u.audit.Append(ctx, tx, audit.Event{Actor: auditActor(actor), Action: action, Target: target, Outcome: audit.Success, Details: details})
 	return err
 }
 

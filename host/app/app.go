@@ -179,6 +179,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opti
 		SMS:          a.SMS,
 		Units:        a.Units,
 		Ballots:      a.Ballots,
+		Audit:        a.Audit,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build server: %w", err)

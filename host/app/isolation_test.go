@@ -241,6 +241,7 @@ var tenantRoutes = map[string]routeCase{
 	"GET /t/:slug/sso/:provider/saml/metadata":    {method: "GET", path: "/t/{a}/sso/bravo-idp/saml/metadata", want: 404},
 	"GET /t/:slug/admin/sso":                      {method: "GET", path: "/t/{a}/admin/sso", want: 200},
 	"POST /t/:slug/admin/sso":                     {method: "POST", path: "/t/{a}/admin/sso", form: url.Values{"op": {"disable"}, "name": {"bravo-idp"}}, want: 404},
+	"GET /t/:slug/account/export":                 {method: "GET", path: "/t/{a}/account/export", want: 200},
 	"GET /t/:slug/ballots/:id":                    {method: "GET", path: "/t/{a}/ballots/{bballot}", want: 404},
 	"POST /t/:slug/ballots/:id/vote":              {method: "POST", path: "/t/{a}/ballots/{bballot}/vote", form: url.Values{"unit": {"{bunit}"}, "choice": {"yes"}}, want: 404},
 	"POST /t/:slug/ballots/:id/proxy":             {method: "POST", path: "/t/{a}/ballots/{bballot}/proxy", form: url.Values{"unit": {"{bunit}"}, "email": {"member@bravo.example"}}, want: 404},

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -400,5 +401,51 @@ func TestProxyOverHTTP(t *testing.T) {
 	// A member who neither owns the unit nor holds a proxy cannot.
 	if code, _ := f.vote(t, h, 2, id, url.Values{"unit": {f.units[2]}, "choice": {"yes"}}); code != http.StatusForbidden {
 		t.Fatalf("vote without proxy: %d", code)
+	}
+}
+
+// TestMemberExport: a member downloads their own data, with the votes
+// they cast (the choice of an open ballot, never of a secret one) and
+// their activity; the export is audited.
+func TestMemberExport(t *testing.T) {
+	h := testhost.Start(t, testhost.Options{Tally: true})
+	f := newVotingFixture(t, h, "export")
+	base := h.URL + "/t/" + f.tn.Slug
+	open := createBallot(t, h, f, url.Values{"title": {"Open motion"}, "kind": {"motion"}, "method": {"majority"},
+		"threshold": {"simple"}, "counting": {"head"}, "basis": {"votes_cast"}, "resolution": {"first_wins"}})
+	secret := createBallot(t, h, f, url.Values{"title": {"Secret motion"}, "kind": {"motion"}, "method": {"majority"},
+		"threshold": {"simple"}, "counting": {"head"}, "basis": {"votes_cast"}, "resolution": {"first_wins"}, "secret": {"1"}})
+	for _, id := range []string{open, secret} {
+		f.act(t, h, id, "open", http.StatusSeeOther)
+		if code, _ := f.vote(t, h, 2, id, url.Values{"unit": {f.units[1]}, "choice": {"abstain"}}); code != http.StatusOK {
+			t.Fatalf("vote: %d", code)
+		}
+	}
+	resp, body := get(t, f.members[2], base+"/account/export")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("export: %d %.300s", resp.StatusCode, body)
+	}
+	var doc struct {
+		Account struct{ Email string }
+		Units   []struct{ Label string }
+		Votes   []struct {
+			Title  string `json:"ballot_title"`
+			Choice *struct{ Choice string }
+		}
+		Activity []json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Account.Email != "cat@export.example" || len(doc.Units) != 1 || len(doc.Votes) != 2 || len(doc.Activity) == 0 {
+		t.Fatalf("export: %.2000s", body)
+	}
+	for _, v := range doc.Votes {
+		if (v.Title == "Secret motion") != (v.Choice == nil) {
+			t.Fatalf("vote %s: choice %+v", v.Title, v.Choice)
+		}
+	}
+	if !strings.Contains(body, `"vote.cast"`) || strings.Contains(body, "ann@export.example") {
+		t.Fatalf("activity: %.2000s", body)
 	}
 }

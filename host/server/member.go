@@ -44,6 +44,7 @@ func (s *Server) bindMember(g fiber.Router) {
 	s.tenantRoute(g, fiber.MethodPost, "/mfa/sms", pending(), s.mfaSMS)
 	s.tenantRoute(g, fiber.MethodPost, "/account/phone", signedIn(), s.setPhone)
 	s.tenantRoute(g, fiber.MethodGet, "/account", enrolling(), s.account)
+	s.tenantRoute(g, fiber.MethodGet, "/account/export", signedIn(), s.accountExport)
 	s.tenantRoute(g, fiber.MethodPost, "/account/totp", enrolling(), s.totpBegin)
 	s.tenantRoute(g, fiber.MethodPost, "/account/totp/confirm", enrolling(), s.totpConfirm)
 	s.tenantRoute(g, fiber.MethodGet, "/reauth", signedIn(), s.reauthForm)

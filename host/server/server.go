@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plenum-vote/plenum/core/access"
+	"github.com/plenum-vote/plenum/core/audit"
 	"github.com/plenum-vote/plenum/core/identity"
 	"github.com/plenum-vote/plenum/core/identity/mfa"
 	"github.com/plenum-vote/plenum/core/identity/sso"
@@ -123,6 +124,8 @@ type Deps struct {
 	Units *voting.Units
 	// Ballots runs the tenant's ballots; nil leaves the voting pages out.
 	Ballots *voting.Ballots
+	// Audit is the audit log, for a member's export of their own activity.
+	Audit *audit.Log
 	// SMS sends sign-in codes by text message, the weakest fallback,
 	// offered only where a tenant allows it; nil when not configured.
 	SMS mfa.SMSSender
