@@ -160,6 +160,27 @@ func (t *Tx) Delete(model any) *DeleteQuery {
 	return &DeleteQuery{q: q.Where("?TableAlias.tenant_id = ?", t.tenantID)}
 }
 
+// DeleteFrom starts a tenant-restricted DELETE on a table named in code
+// rather than by a model, for work that spans many tables (erasing a
+// user). The name must be a plain identifier.
+func (t *Tx) DeleteFrom(table string) *DeleteQuery {
+	q := t.tx.NewDelete()
+	if !validIdent(table) {
+		return &DeleteQuery{q: q.Err(fmt.Errorf("store: table name %q", table))}
+	}
+	return &DeleteQuery{q: q.TableExpr(table).Where("tenant_id = ?", t.tenantID)}
+}
+
+// UpdateTable starts a tenant-restricted UPDATE on a table named in code,
+// like DeleteFrom.
+func (t *Tx) UpdateTable(table string) *UpdateQuery {
+	q := t.tx.NewUpdate()
+	if !validIdent(table) {
+		return &UpdateQuery{q: q.Err(fmt.Errorf("store: table name %q", table))}
+	}
+	return &UpdateQuery{q: q.TableExpr(table).Where("tenant_id = ?", t.tenantID)}
+}
+
 // UpdateQuery is a tenant-restricted UPDATE. It offers only conditions
 // that are ANDed with the tenant restriction: there is no WhereOr, since
 // "tenant = A OR x" would reach other tenants' rows. Put alternatives

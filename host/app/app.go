@@ -180,6 +180,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opti
 		Units:        a.Units,
 		Ballots:      a.Ballots,
 		Audit:        a.Audit,
+		Eraser:       eraser{a},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build server: %w", err)

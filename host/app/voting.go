@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plenum-vote/plenum/core/lifecycle"
 	"github.com/plenum-vote/plenum/core/voting"
 	"github.com/plenum-vote/plenum/host/plugintool"
 	"github.com/plenum-vote/plenum/host/registry"
@@ -26,6 +27,14 @@ func (a *App) openVoting() error {
 	}
 	a.Ballots = b
 	return nil
+}
+
+// eraser erases users through core/lifecycle for the admin pages.
+type eraser struct{ a *App }
+
+func (e eraser) EraseUser(ctx context.Context, tenantID, actor, userID string) error {
+	_, err := lifecycle.EraseUser(ctx, e.a.DB, e.a.Audit, tenantID, actor, userID)
+	return err
 }
 
 // SourceRoot returns the root of Plenum's source tree when the process

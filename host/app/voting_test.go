@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -12,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plenum-vote/plenum/core/audit"
+	"github.com/plenum-vote/plenum/core/lifecycle"
 	"github.com/plenum-vote/plenum/core/tenancy"
 	"github.com/plenum-vote/plenum/core/voting"
 	"github.com/plenum-vote/plenum/testkit/mailtest"
@@ -448,4 +451,53 @@ func TestMemberExport(t *testing.T) {
 	if !strings.Contains(body, `"vote.cast"`) || strings.Contains(body, "ann@export.example") {
 		t.Fatalf("activity: %.2000s", body)
 	}
+}
+
+// TestEraseUser: an owner erases a disabled member who had voted: the
+// member's account and sign-in data are gone, the vote still counts,
+// the audit chain still verifies, and the last owner cannot be erased.
+func TestEraseUser(t *testing.T) {
+	testhost.StartEach(t, testhost.Options{Tally: true}, func(t *testing.T, h *testhost.Host) {
+		ctx := context.Background()
+		f := newVotingFixture(t, h, "erase")
+		base := h.URL + "/t/" + f.tn.Slug
+		id := createBallot(t, h, f, url.Values{"title": {"Hedge"}, "kind": {"motion"}, "method": {"majority"},
+			"threshold": {"simple"}, "counting": {"head"}, "basis": {"votes_cast"}, "resolution": {"first_wins"}})
+		f.act(t, h, id, "open", http.StatusSeeOther)
+		if code, _ := f.vote(t, h, 2, id, url.Values{"unit": {f.units[1]}, "choice": {"yes"}}); code != http.StatusOK {
+			t.Fatalf("vote: %d", code)
+		}
+		cat, err := h.App.Users.ByEmail(ctx, f.tn.ID, "cat@erase.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range []string{"disable", "erase"} {
+			resp, body := post(t, f.chair, base+"/admin/users/"+cat.ID, url.Values{"csrf": {f.chairTok}, "op": {op}})
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("%s: %d %.300s", op, resp.StatusCode, extractError(body))
+			}
+		}
+		if _, err := h.App.Users.ByEmail(ctx, f.tn.ID, "cat@erase.example"); err == nil {
+			t.Fatal("the erased user is still found by address")
+		}
+		if resp, _ := get(t, f.members[2], base+"/account"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("erased user's session still works: %d", resp.StatusCode)
+		}
+		if mine, _ := h.App.Units.UnitsOf(ctx, f.tn.ID, cat.ID); len(mine) != 0 {
+			t.Fatalf("erased user still owns %d units", len(mine))
+		}
+		f.act(t, h, id, "close", http.StatusSeeOther)
+		out, err := h.App.Ballots.Tally(ctx, f.tn.ID, "test", id)
+		if err != nil || out.Counts[0].Votes != 1 {
+			t.Fatalf("the erased member's vote: %+v %v", out, err)
+		}
+		if rep, err := h.App.Audit.Verify(ctx, audit.VerifyOptions{TenantID: f.tn.ID}); err != nil || !rep.OK() {
+			t.Fatalf("audit chain after erasure: %+v %v", rep, err)
+		}
+		// The chair is the only owner: nobody may erase them.
+		chair, _ := h.App.Users.ByEmail(ctx, f.tn.ID, "chair@erase.example")
+		if _, err := lifecycle.EraseUser(ctx, h.App.DB, h.App.Audit, f.tn.ID, "test", chair.ID); !errors.Is(err, lifecycle.ErrLastOwner) {
+			t.Fatalf("erasing the last owner: %v", err)
+		}
+	})
 }

@@ -258,7 +258,7 @@ func (s *Server) adminUserAction(c *fiber.Ctx) error {
 		return err
 	}
 	meta := s.meta(c)
-	if op := c.FormValue("op"); op == "disable" || op == "reset-mfa" || op == "signout-all" {
+	if op := c.FormValue("op"); op == "disable" || op == "reset-mfa" || op == "signout-all" || op == "erase" {
 		if up, err := s.outranks(c, target.ID); err != nil || up {
 			if err != nil {
 				return err
@@ -278,6 +278,25 @@ func (s *Server) adminUserAction(c *fiber.Ctx) error {
 			return s.adminUsersError(c, fiber.StatusUnprocessableEntity, "The association must keep at least one active owner: make someone else owner first.")
 		}
 		err = s.deps.Users.SetDisabled(ctx, t.ID, actorOf(c), target.ID, true, meta)
+	case "erase":
+		if s.deps.Eraser == nil {
+			return errorf(fiber.StatusBadRequest, "Unknown action.")
+		}
+		if target.ID == userOf(c).ID {
+			return s.adminUsersError(c, fiber.StatusUnprocessableEntity, "You cannot erase your own account here.")
+		}
+		if !userSessionOf(c).Recent(time.Now(), reauthWindow) {
+			return s.needReauth(c, "/admin/users")
+		}
+		if last, err := s.lastOwner(c, target.ID); err != nil || last {
+			if err != nil {
+				return err
+			}
+			return s.adminUsersError(c, fiber.StatusUnprocessableEntity, "The association must keep at least one active owner: make someone else owner first.")
+		}
+		if err = s.deps.Eraser.EraseUser(ctx, t.ID, actorOf(c), target.ID); err == nil {
+			return c.Redirect("/t/"+t.Slug+"/admin/users?done=erased", fiber.StatusSeeOther)
+		}
 	case "enable":
 		err = s.deps.Users.SetDisabled(ctx, t.ID, actorOf(c), target.ID, false, meta)
 	case "unlock":

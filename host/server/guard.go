@@ -282,6 +282,8 @@ func flashText(key string) string {
 		return "The session was signed out."
 	case "revoked-all":
 		return "Every other session was signed out."
+	case "erased":
+		return "The user's personal data was erased; their votes stay counted, without their name."
 	case "ballot":
 		return "The ballot was saved as a draft. Check the rules, then open it."
 	case "ballot-open":

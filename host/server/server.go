@@ -90,6 +90,12 @@ type OperatorAuth interface {
 	SignOut(ctx context.Context, token string, meta identity.RequestMeta) error
 }
 
+// Eraser erases a user's personal data while the association's records
+// stay whole (core/lifecycle.EraseUser).
+type Eraser interface {
+	EraseUser(ctx context.Context, tenantID, actor, userID string) error
+}
+
 // Deps are the services the server calls.
 type Deps struct {
 	// Logger receives the access log and errors (default: discard).
@@ -126,6 +132,9 @@ type Deps struct {
 	Ballots *voting.Ballots
 	// Audit is the audit log, for a member's export of their own activity.
 	Audit *audit.Log
+	// Eraser erases a member's personal data (admin users page); nil
+	// leaves the action out.
+	Eraser Eraser
 	// SMS sends sign-in codes by text message, the weakest fallback,
 	// offered only where a tenant allows it; nil when not configured.
 	SMS mfa.SMSSender
