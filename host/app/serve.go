@@ -34,6 +34,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, ready func(addr net.Ad
 		defer close(jobsDone)
 		var wg sync.WaitGroup
 		wg.Go(func() { a.votingLoop(jobs, time.Minute) })
+		if a.Config.Backups {
+			wg.Go(func() { a.backupLoop(jobs) })
+		}
 		a.checkpointLoop(jobs)
 		wg.Wait()
 	}()

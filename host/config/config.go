@@ -57,6 +57,10 @@ type Config struct {
 	HostTenants bool `yaml:"host_tenants"`
 	// Demo creates a demo tenant on first start.
 	Demo bool `yaml:"demo"`
+	// Backups runs the daily encrypted backup into {DataDir}/backups,
+	// verified by a restore into a scratch database, kept 30 days
+	// (PLENUM_BACKUPS; default on).
+	Backups bool `yaml:"backups"`
 	// PluginTrustedKeys are the base64 ed25519 public keys whose plugin
 	// signatures the operator accepts.
 	PluginTrustedKeys []string `yaml:"plugin_trusted_keys"`
@@ -148,6 +152,7 @@ func Default() Config {
 		Database:           Database{Driver: string(store.SQLite)},
 		CheckpointInterval: time.Minute,
 		Demo:               true,
+		Backups:            true,
 		Log:                Log{Level: "info", Format: "json"},
 		ShutdownTimeout:    15 * time.Second,
 	}
@@ -268,6 +273,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			return fmt.Errorf("PLENUM_SSO_ALLOW_PRIVATE_NETWORKS=%q: want true or false", v)
 		}
 		c.SSOAllowPrivateNetworks = b
+	}
+	if v := getenv("PLENUM_BACKUPS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("PLENUM_BACKUPS=%q: want true or false", v)
+		}
+		c.Backups = b
 	}
 	if v := getenv("PLENUM_DEMO"); v != "" {
 		b, err := strconv.ParseBool(v)

@@ -75,6 +75,7 @@ func Start(t testing.TB, opts Options) *Host {
 	cfg := config.Default()
 	cfg.DataDir = dir
 	cfg.Demo = opts.Demo
+	cfg.Backups = false // tests call App.DailyBackup themselves
 	cfg.Database = config.Database{Driver: string(store.SQLite), DSN: filepath.Join(dir, "plenum.db")}
 	if opts.DB.Driver != "" {
 		cfg.Database = config.Database{Driver: string(opts.DB.Driver), DSN: opts.DB.DSN, Role: opts.DB.Role}

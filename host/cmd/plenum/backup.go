@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -15,12 +12,6 @@ import (
 	"github.com/plenum-vote/plenum/core/store"
 	"github.com/plenum-vote/plenum/host/config"
 )
-
-// backupExt names the files `plenum backup create` writes and `list` finds.
-const backupExt = ".plenum-backup"
-
-// backupKeyEnv holds a base64 backup key that overrides {DataDir}/backup.key.
-const backupKeyEnv = "PLENUM_BACKUP_KEY"
 
 func cmdBackup(ctx context.Context, env *cmdEnv, args []string) error {
 	return subcommand(ctx, env, "backup", args, map[string]func(context.Context, *cmdEnv, []string) error{
@@ -31,34 +22,14 @@ func cmdBackup(ctx context.Context, env *cmdEnv, args []string) error {
 // backupKey returns the backup key from PLENUM_BACKUP_KEY or
 // {DataDir}/backup.key; with generate, a missing key file is created.
 func backupKey(env *cmdEnv, cfg config.Config, generate bool) ([]byte, error) {
-	if s := env.getenv(backupKeyEnv); s != "" {
-		k, err := backup.ParseKey(s)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", backupKeyEnv, err)
-		}
-		return k, nil
-	}
 	path := filepath.Join(cfg.DataDir, "backup.key")
-	k, err := backup.LoadKeyFile(path)
-	if err == nil {
-		return k, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
+	k, created, err := backup.LoadKey(env.getenv(backup.EnvKey), path, generate)
+	if err != nil {
 		return nil, err
 	}
-	if !generate {
-		return nil, fmt.Errorf("no backup key: put the backup.key of the installation that made the backup in %s or set %s", cfg.DataDir, backupKeyEnv)
+	if created {
+		fmt.Fprintf(env.stderr, "generated a new backup key in %s: keep a copy apart from the backups, which cannot be read without it\n", path)
 	}
-	if k, err = backup.GenerateKey(); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
-	}
-	if err := backup.WriteKeyFile(path, k); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(env.stderr, "generated a new backup key in %s: keep a copy apart from the backups, which cannot be read without it\n", path)
 	return k, nil
 }
 
@@ -104,9 +75,9 @@ func backupCreate(ctx context.Context, env *cmdEnv, args []string) error {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return fmt.Errorf("backup directory %s: %w", d, err)
 		}
-		path = filepath.Join(d, "plenum-"+time.Now().UTC().Format("20060102T150405Z")+backupExt)
+		path = filepath.Join(d, backup.NewName(time.Now()))
 	}
-	m, err := writeBackup(ctx, db, path, key)
+	m, err := backup.WriteFile(ctx, db, path, key)
 	if err != nil {
 		return err
 	}
@@ -116,37 +87,6 @@ func backupCreate(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "wrote backup %s: %d tables, %d rows, schema version %d, from %s\n", path, len(m.Tables), rows, m.SchemaVersion, m.Dialect)
 	return nil
-}
-
-// writeBackup writes the backup to a temporary file beside path and
-// renames it into place, so path never holds half a backup; an existing
-// path is refused.
-func writeBackup(ctx context.Context, db *store.DB, path string, key []byte) (*backup.Manifest, error) {
-	if _, err := os.Lstat(path); err == nil {
-		return nil, fmt.Errorf("%s already exists", path)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".partial-*"+backupExt)
-	if err != nil {
-		return nil, fmt.Errorf("write backup: %w", err)
-	}
-	tmp := f.Name()
-	m, err := backup.Create(ctx, db, f, key, backup.CreateOptions{})
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("write backup: %w", cerr)
-	}
-	if err == nil {
-		if err = os.Link(tmp, path); err != nil {
-			err = fmt.Errorf("write backup: %w", err)
-		}
-	}
-	_ = os.Remove(tmp)
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
 }
 
 func backupList(ctx context.Context, env *cmdEnv, args []string) error {
@@ -161,29 +101,18 @@ func backupList(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	d := backupDir(cfg, *dir)
-	entries, err := os.ReadDir(d)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("list backups: %w", err)
+	files, err := backup.List(d)
+	if err != nil {
+		return err
 	}
-	var names []string
-	for _, e := range entries {
-		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), backupExt) && !strings.HasPrefix(e.Name(), ".") {
-			names = append(names, e.Name())
-		}
-	}
-	if len(names) == 0 {
+	if len(files) == 0 {
 		fmt.Fprintf(env.stdout, "no backups in %s\n", d)
 		return nil
 	}
-	sort.Strings(names)
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FILE\tSIZE\tMODIFIED")
-	for _, n := range names {
-		st, err := os.Stat(filepath.Join(d, n))
-		if err != nil {
-			return fmt.Errorf("list backups: %w", err)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", filepath.Join(d, n), st.Size(), st.ModTime().UTC().Format(time.RFC3339))
+	for _, f := range files {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", f.Path, f.Size, f.ModTime.UTC().Format(time.RFC3339))
 	}
 	return tw.Flush()
 }

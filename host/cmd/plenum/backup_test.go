@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/plenum-vote/plenum/core/lifecycle/backup"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,7 +59,7 @@ func TestBackupCommands(t *testing.T) {
 					t.Fatalf("plenum %v: %s", args, errOut)
 				}
 			}
-			file := filepath.Join(t.TempDir(), "one"+backupExt)
+			file := filepath.Join(t.TempDir(), "one"+backup.FileExt)
 			keyFile := filepath.Join(dir, "backup.key")
 			code, out, errOut := backupCLI(t, src, "backup", "create", "--out", file)
 			if code != 0 || !strings.Contains(out, "wrote backup "+file) || !strings.Contains(errOut, "generated a new backup key") {
@@ -71,7 +72,7 @@ func TestBackupCommands(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tampered := filepath.Join(t.TempDir(), "tampered"+backupExt)
+			tampered := filepath.Join(t.TempDir(), "tampered"+backup.FileExt)
 			b, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
@@ -82,7 +83,7 @@ func TestBackupCommands(t *testing.T) {
 			}
 
 			fresh := t.TempDir()
-			withKey := map[string]string{"PLENUM_DATA_DIR": fresh, backupKeyEnv: strings.TrimSpace(string(keyText))}
+			withKey := map[string]string{"PLENUM_DATA_DIR": fresh, backup.EnvKey: strings.TrimSpace(string(keyText))}
 			steps := []struct {
 				name string
 				env  map[string]string
@@ -93,7 +94,7 @@ func TestBackupCommands(t *testing.T) {
 			}{
 				{"second create reuses the key", src, []string{"backup", "create"}, 0, "wrote backup " + filepath.Join(dir, "backups"), ""},
 				{"create before migrate", map[string]string{"PLENUM_DATA_DIR": t.TempDir()}, []string{"backup", "create"}, 1, "", "plenum migrate"},
-				{"list", src, []string{"backup", "list"}, 0, backupExt, ""},
+				{"list", src, []string{"backup", "list"}, 0, backup.FileExt, ""},
 				{"list an empty directory", src, []string{"backup", "list", "--dir", t.TempDir()}, 0, "no backups", ""},
 				{"verify", src, []string{"backup", "verify", file}, 0, "intact", ""},
 				{"verify a tampered file", src, []string{"backup", "verify", tampered}, 1, "", "tampered"},
@@ -103,8 +104,8 @@ func TestBackupCommands(t *testing.T) {
 				{"restore without --yes", src, []string{"backup", "restore", file}, 2, "", "--yes"},
 				{"restore into a non-empty database", src, []string{"backup", "restore", file, "--yes"}, 1, "", "not empty"},
 				{"restore without a key", map[string]string{"PLENUM_DATA_DIR": t.TempDir()}, []string{"backup", "restore", file, "--yes"}, 1, "", "no backup key"},
-				{"restore with another key", map[string]string{"PLENUM_DATA_DIR": t.TempDir(), backupKeyEnv: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}, []string{"backup", "restore", file, "--yes"}, 1, "", "wrong backup key"},
-				{"restore a tampered file", map[string]string{"PLENUM_DATA_DIR": t.TempDir(), backupKeyEnv: strings.TrimSpace(string(keyText))}, []string{"backup", "restore", tampered, "--yes"}, 1, "", "tampered"},
+				{"restore with another key", map[string]string{"PLENUM_DATA_DIR": t.TempDir(), backup.EnvKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}, []string{"backup", "restore", file, "--yes"}, 1, "", "wrong backup key"},
+				{"restore a tampered file", map[string]string{"PLENUM_DATA_DIR": t.TempDir(), backup.EnvKey: strings.TrimSpace(string(keyText))}, []string{"backup", "restore", tampered, "--yes"}, 1, "", "tampered"},
 				{"restore into a fresh SQLite database", withKey, []string{"backup", "restore", file, "--yes"}, 0, "put the original installation's master key", ""},
 			}
 			for _, s := range steps {
