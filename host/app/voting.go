@@ -15,9 +15,12 @@ import (
 	"github.com/plenum-vote/plenum/host/registry"
 )
 
-// BundledMethods are the first-party tally plugins a ballot may name, by
-// folder under plugins/.
-var BundledMethods = []string{"majority", "plurality", "approval", "irv", "stv", "condorcet"}
+// BundledPlugins are the first-party plugins installed from the source
+// tree, by folder under plugins/: the tally methods a ballot may name and
+// the default retention policy.
+func BundledPlugins() []string {
+	return []string{"majority", "plurality", "approval", "irv", "stv", "condorcet", "retention-default"}
+}
 
 // openVoting builds the ballot service over the tally plugins.
 func (a *App) openVoting() error {
@@ -60,7 +63,7 @@ func SourceRoot() string {
 	}
 }
 
-// InstallBundled builds the first-party tally plugins from the source tree
+// InstallBundled builds the first-party plugins from the source tree
 // at root and installs those not yet installed in that version. They are
 // the operator's own build of Plenum's code, so they are accepted
 // unsigned; everything else still needs a trusted signature.
@@ -69,7 +72,7 @@ func (a *App) InstallBundled(ctx context.Context, root string, build func(dir st
 		build = plugintool.Build
 	}
 	n := 0
-	for _, name := range BundledMethods {
+	for _, name := range BundledPlugins() {
 		dir := filepath.Join(root, "plugins", name)
 		manifest, err := os.ReadFile(filepath.Join(dir, "plugin.json"))
 		if errors.Is(err, os.ErrNotExist) {

@@ -61,25 +61,32 @@ func (t *Tallier) call(ctx context.Context, tenantID, method, version string, ho
 	} else if _, err := t.r.reg.Get(ctx, method, version); err != nil {
 		return nil, fmt.Errorf("%w: %s %s, with which the ballot opened, is no longer installed", ErrNoPlugin, method, version)
 	}
-	binding := &Binding{Hook: hook.String(), PluginName: method, PluginVersion: version}
+	return t.r.callNamed(ctx, tenantID, method, version, hook, sdk.HookTally, in)
+}
+
+// callNamed calls a named plugin version for a tenant that need not be
+// bound to the hook; when the tenant has bound that plugin to configHook,
+// its config there is passed. Failures are recorded like Call's.
+func (r *Runner) callNamed(ctx context.Context, tenantID, name, version string, hook, configHook sdk.Hook, in []byte) ([]byte, error) {
+	binding := &Binding{Hook: hook.String(), PluginName: name, PluginVersion: version}
 	binding.TenantID = tenantID
-	bs, err := t.r.reg.Bindings(ctx, tenantID)
+	bs, err := r.reg.Bindings(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
 	for _, b := range bs {
-		if b.Hook == sdk.HookTally.String() && b.PluginName == method {
+		if b.Hook == configHook.String() && b.PluginName == name {
 			binding.Config = b.Config
 		}
 	}
-	p, err := t.r.plugin(ctx, method, version)
+	p, err := r.plugin(ctx, name, version)
 	if err != nil {
-		t.r.recordFailure(ctx, tenantID, binding, hook, err)
+		r.recordFailure(ctx, tenantID, binding, hook, err)
 		return nil, err
 	}
 	out, err := p.CallFor(ctx, hook, in, wasm.Caller{TenantID: tenantID, Config: []byte(binding.Config)})
 	if err != nil {
-		t.r.recordFailure(ctx, tenantID, binding, hook, err)
+		r.recordFailure(ctx, tenantID, binding, hook, err)
 		return nil, err
 	}
 	return out, nil
@@ -89,6 +96,12 @@ func (t *Tallier) call(ctx context.Context, tenantID, method, version string, ho
 // operator, that implements the tally hook. A tenant's private plugin
 // never counts a ballot: it would see the choices of secret ballots.
 func (r *Registry) Latest(ctx context.Context, tenantID, name string) (string, error) {
+	return r.latest(ctx, name, sdk.HookTally)
+}
+
+// latest returns the newest operator-installed version of the named
+// plugin implementing hook.
+func (r *Registry) latest(ctx context.Context, name string, hook sdk.Hook) (string, error) {
 	all, err := r.List(ctx)
 	if err != nil {
 		return "", err
@@ -99,7 +112,7 @@ func (r *Registry) Latest(ctx context.Context, tenantID, name string) (string, e
 			continue
 		}
 		m, err := sdk.ParseManifest([]byte(p.Manifest))
-		if err != nil || !implements(m, sdk.HookTally) {
+		if err != nil || !implements(m, hook) {
 			continue
 		}
 		if best == "" || semverLess(best, p.Version) {
@@ -107,7 +120,7 @@ func (r *Registry) Latest(ctx context.Context, tenantID, name string) (string, e
 		}
 	}
 	if best == "" {
-		return "", fmt.Errorf("%w: no tally plugin %q is installed", ErrNoPlugin, name)
+		return "", fmt.Errorf("%w: no %s plugin %q is installed", ErrNoPlugin, hook, name)
 	}
 	return best, nil
 }
