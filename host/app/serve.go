@@ -37,6 +37,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, ready func(addr net.Ad
 		if a.Config.Backups {
 			wg.Go(func() { a.backupLoop(jobs) })
 		}
+		wg.Go(func() { a.retentionLoop(jobs) })
 		a.checkpointLoop(jobs)
 		wg.Wait()
 	}()

@@ -3,12 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/plenum-vote/plenum/core/lifecycle/backup"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/plenum-vote/plenum/core/lifecycle/backup"
 	"github.com/plenum-vote/plenum/testkit"
 )
 

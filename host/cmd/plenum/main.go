@@ -44,6 +44,7 @@ func commands() []command {
 		{"migrate", "apply pending database migrations and exit", cmdMigrate},
 		{"tenant", "create, list or delete tenants (associations)", cmdTenant},
 		{"audit", "verify or export the audit log", cmdAudit},
+		{"retention", "run the retention sweep, or show what it would do", cmdRetention},
 		{"backup", "create, list, verify or restore encrypted backups of the database", cmdBackup},
 		{"keys", "rotate the master key or a tenant's data key", cmdKeys},
 		{"plugin", "build, inspect, call, sign, verify, install and enable plugins", cmdPlugin},
