@@ -150,14 +150,7 @@ func NewBallots(db *store.DB, a Auditor, keys Keys, t Tallier, now func() time.T
 func (s *Ballots) Exprs() *Exprs { return s.exprs }
 
 func (s *Ballots) tx(ctx context.Context, tenantID string, write bool, fn func(ctx context.Context, tx *store.Tx) error) error {
-	sc, err := s.db.Scoped(tenantID)
-	if err != nil {
-		return err
-	}
-	if write {
-		return sc.Tx(ctx, fn)
-	}
-	return sc.ReadTx(ctx, fn)
+	return scopedTx(ctx, s.db, tenantID, write, fn)
 }
 
 func (s *Ballots) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

@@ -66,7 +66,13 @@ func NewUnits(db *store.DB, a Auditor, now func() time.Time) *Units {
 }
 
 func (u *Units) tx(ctx context.Context, tenantID string, write bool, fn func(ctx context.Context, tx *store.Tx) error) error {
-	sc, err := u.db.Scoped(tenantID)
+	return scopedTx(ctx, u.db, tenantID, write, fn)
+}
+
+// scopedTx runs fn in a transaction scoped to the tenant, read-write or
+// read-only: the services of this package all reach the store this way.
+func scopedTx(ctx context.Context, db *store.DB, tenantID string, write bool, fn func(ctx context.Context, tx *store.Tx) error) error {
+	sc, err := db.Scoped(tenantID)
 	if err != nil {
 		return err
 	}

@@ -41,28 +41,11 @@ func TestBrowserInvitationMFALockoutPolicy(t *testing.T) {
 	tab := browser.NewTab(t, ctx)
 	do, text, location := tab.Do, tab.Text, tab.Location
 	markPage, waitNewPage := browser.MarkPage(), browser.WaitNewPage()
-	signIn := func(email, pw string) {
-		t.Helper()
-		do("sign in as "+email,
-			chromedp.Navigate(base+"/signin"),
-			chromedp.WaitVisible(chromedp.CSS("#email")),
-			chromedp.SendKeys(chromedp.CSS("#email"), email),
-			chromedp.SendKeys(chromedp.CSS("#password"), pw),
-			markPage,
-			chromedp.Submit(chromedp.CSS("#password")),
-			waitNewPage,
-		)
-	}
+	signIn := func(email, pw string) { t.Helper(); tab.SignIn(base, email, pw) }
 	signOut := func() {
 		t.Helper()
-		do("sign out",
-			chromedp.Navigate(base+"/"),
-			chromedp.WaitVisible(chromedp.CSS(`form[action$="/signout"] button`)),
-			markPage,
-			chromedp.Click(chromedp.CSS(`form[action$="/signout"] button`)),
-			waitNewPage,
-			chromedp.WaitVisible(chromedp.CSS("#email")),
-		)
+		tab.SignOut(base)
+		do("sign-in form", chromedp.WaitVisible(chromedp.CSS("#email")))
 	}
 
 	// The admin invites the member.

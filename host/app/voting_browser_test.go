@@ -52,28 +52,8 @@ func TestBrowserMotion(t *testing.T) {
 	tab := browser.NewTab(t, ctx)
 	do, text, location := tab.Do, tab.Text, tab.Location
 	markPage, waitNewPage := browser.MarkPage(), browser.WaitNewPage()
-	signIn := func(email string) {
-		t.Helper()
-		do("sign in as "+email,
-			chromedp.Navigate(base+"/signin"),
-			chromedp.WaitVisible(chromedp.CSS("#email")),
-			chromedp.SendKeys(chromedp.CSS("#email"), email),
-			chromedp.SendKeys(chromedp.CSS("#password"), pw),
-			markPage,
-			chromedp.Submit(chromedp.CSS("#password")),
-			waitNewPage,
-		)
-	}
-	signOut := func() {
-		t.Helper()
-		do("sign out",
-			chromedp.Navigate(base+"/"),
-			chromedp.WaitVisible(chromedp.CSS(`form[action$="/signout"] button`)),
-			markPage,
-			chromedp.Click(chromedp.CSS(`form[action$="/signout"] button`)),
-			waitNewPage,
-		)
-	}
+	signIn := func(email string) { t.Helper(); tab.SignIn(base, email, pw) }
+	signOut := func() { t.Helper(); tab.SignOut(base) }
 	click := func(what, sel string) {
 		t.Helper()
 		do(what, chromedp.WaitVisible(chromedp.CSS(sel)), markPage, chromedp.Click(chromedp.CSS(sel)), waitNewPage)

@@ -131,3 +131,30 @@ func MarkPage() chromedp.Action[chromedp.Void] {
 func WaitNewPage() chromedp.Action[chromedp.Void] {
 	return chromedp.WaitVisible(chromedp.CSS("body:not([data-stale]) footer"))
 }
+
+// SignIn signs in to the tenant at base (".../t/SLUG") through its
+// sign-in form, as a member types it.
+func (b *Tab) SignIn(base, email, pw string) {
+	b.t.Helper()
+	b.Do("sign in as "+email,
+		chromedp.Navigate(base+"/signin"),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), pw),
+		MarkPage(),
+		chromedp.Submit(chromedp.CSS("#password")),
+		WaitNewPage(),
+	)
+}
+
+// SignOut signs out of the tenant at base with the button of its pages.
+func (b *Tab) SignOut(base string) {
+	b.t.Helper()
+	b.Do("sign out",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/signout"] button`)),
+		MarkPage(),
+		chromedp.Click(chromedp.CSS(`form[action$="/signout"] button`)),
+		WaitNewPage(),
+	)
+}
